@@ -1,0 +1,93 @@
+"""What every command shares: the invocation state, output, progress, and the command class."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from pydantic import BaseModel
+
+from ..store import DEFAULT_REPO, Store
+
+
+@dataclass
+class State:
+    """Global options of one invocation (given before or after the command)."""
+
+    repo: str = DEFAULT_REPO
+    as_json: bool = False
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.repo)
+        return self._store
+
+    def emit(self, result: BaseModel, human: Callable[[Any], str]) -> None:
+        """Print a result: its JSON shape under --json, otherwise its human rendering."""
+        if self.as_json:
+            click.echo(json.dumps(result.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
+        else:
+            text = human(result)
+            if text:
+                click.echo(text)
+
+    def progress(self) -> Callable[[str, int, int], None] | None:
+        """A reporter on stderr when it is a terminal and output is for a human; else None."""
+        if self.as_json or not sys.stderr.isatty():
+            return None
+
+        def report(stage: str, done: int, total: int) -> None:
+            end = "\n" if done >= total else ""
+            sys.stderr.write(f"\r{stage}: {done}/{total}{end}")
+            sys.stderr.flush()
+
+        return report
+
+
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(State).as_json = True
+
+
+def _set_repo(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(State).repo = value
+
+
+JSON_OPTION = click.Option(["--json"], is_flag=True, expose_value=False, callback=_set_json, is_eager=True,
+                           help="Print one JSON document (errors too).")
+REPO_OPTION = click.Option(["--repo"], metavar="PATH", expose_value=False, callback=_set_repo, is_eager=True,
+                           help="The gitsnap repository [env GITSNAP_REPO; default ./gitsnap.git].")
+
+
+class Command(click.Command):
+    """A leaf command that also accepts the global --repo and --json after its name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend([REPO_OPTION, JSON_OPTION])
+
+
+class Group(click.Group):
+    command_class = Command
+    group_class = type  # subgroups are of this same class
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def short(sha: str) -> str:
+    return sha[:12]
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    """Rows as left-aligned columns under their headers."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [headers, *rows]]
+    return "\n".join(lines)

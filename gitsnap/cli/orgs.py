@@ -1,0 +1,127 @@
+"""``gitsnap init`` and ``gitsnap org ...``: an org's live state."""
+
+from __future__ import annotations
+
+import click
+
+from ..models import ExportResult, ImportResult, OrgList, OrgLog
+from ..store import Store
+from .base import Group, State, pass_state, short, table
+
+
+def _counts(counts) -> str:
+    return f"{counts.pipelines} pipelines, {counts.automations} automations, {counts.prompts} prompts, {counts.templates} templates"
+
+
+@click.command()
+@pass_state
+def init(state: State) -> None:
+    """Create the bare repository (./gitsnap.git unless --repo or GITSNAP_REPO says otherwise).
+
+    \b
+    Example:
+      gitsnap init --repo /srv/config/gitsnap.git
+    """
+    state.emit(Store.init(state.repo), lambda r: f"{r.message} gitsnap repository in {r.repo}")
+
+
+@click.group(cls=Group)
+def org() -> None:
+    """An org's live state: import, export, list, log."""
+
+
+@org.command("import")
+@click.argument("source")
+@click.option("--user", "user_id", metavar="UID", help="Author of the commit, one of the org's users (default: you).")
+@click.option("-m", "--message", help="Commit subject (default: 'Import <org name>').")
+@pass_state
+def import_(state: State, source: str, user_id: str | None, message: str | None) -> None:
+    """Replace an org's live state with SOURCE: a directory, a .json/.yaml document, or - (stdin).
+
+    Entities missing from SOURCE are deleted. When nothing changed, no commit is made.
+
+    \b
+    Example:
+      gitsnap org import fixtures/acme --user 64ee9a8b1e7f2a0011223399
+      curl -s https://platform/api/export | gitsnap org import -
+    """
+    result = state.store.import_org(source, user_id, message, progress=state.progress())
+    state.emit(result, _render_import)
+
+
+def _render_import(result: ImportResult) -> str:
+    if result.skipped:
+        return f"No changes: {result.org_name} ({result.org_id}) is already at {short(result.commit)}"
+    files = result.files
+    return (f"Imported {result.org_name} ({result.org_id}): commit {short(result.commit)}\n"
+            f"  files: {files.added} added, {files.changed} changed, {files.removed} removed\n"
+            f"  {_counts(result.counts)}")
+
+
+@org.command("export")
+@click.argument("org_or_rev", metavar="ORG_OR_REV")
+@click.option("--out", metavar="PATH", help="A new directory (or, with --format, a file) to write.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), help="One document instead of a directory.")
+@pass_state
+def export(state: State, org_or_rev: str, out: str | None, fmt: str | None) -> None:
+    """Export an org's live state, or any revision (snapshot tag, commit, orgs/ID~2).
+
+    With --out and no --format: a directory in the org-tree layout. Otherwise one YAML (default) or
+    JSON document, to --out or stdout.
+
+    \b
+    Example:
+      gitsnap org export 64ee9a8b1e7f2a0011223344 --out /tmp/acme
+      gitsnap org export orgs/64ee9a8b1e7f2a0011223344~1 --format json > acme-before.json
+    """
+    if state.as_json and out is None:
+        fmt = "json"
+    result, document = state.store.export_org(org_or_rev, out, fmt)
+    if document is not None:
+        click.echo(document, nl=False)
+    else:
+        state.emit(result, _render_export)
+
+
+def _render_export(result: ExportResult) -> str:
+    what = f"{result.files} files" if result.files != 1 else "1 document"
+    return f"Exported {result.org_id} at {short(result.commit)} to {result.out} ({what})"
+
+
+@org.command("list")
+@pass_state
+def list_(state: State) -> None:
+    """Every org with its live commit and entity counts.
+
+    \b
+    Example:
+      gitsnap org list
+    """
+    state.emit(state.store.list_orgs(), _render_list)
+
+
+def _render_list(result: OrgList) -> str:
+    if not result.orgs:
+        return "No orgs yet (gitsnap org import SOURCE)"
+    rows = [[o.id, o.name, short(o.commit), o.updated_at, str(o.counts.pipelines), str(o.counts.automations),
+             str(o.counts.prompts), str(o.counts.templates)] for o in result.orgs]
+    return table(rows, ["ORG", "NAME", "COMMIT", "UPDATED", "PIPELINES", "AUTOMATIONS", "PROMPTS", "TEMPLATES"])
+
+
+@org.command("log")
+@click.argument("org_id", metavar="ORG")
+@click.option("-n", "--limit", type=click.IntRange(min=1), help="Show at most this many commits.")
+@pass_state
+def log(state: State, org_id: str, limit: int | None) -> None:
+    """The history of an org's live state, newest first.
+
+    \b
+    Example:
+      gitsnap org log 64ee9a8b1e7f2a0011223344 -n 5
+    """
+    state.emit(state.store.org_log(org_id, limit), _render_log)
+
+
+def _render_log(result: OrgLog) -> str:
+    return "\n".join(f"{short(c.commit)}  {c.created_at}  {c.author_name} <{c.author_email}>  {c.subject}"
+                     for c in result.commits)

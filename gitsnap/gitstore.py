@@ -1,0 +1,452 @@
+"""The only module that touches dulwich: objects, incremental trees, commits, tags, CAS refs, trailers.
+
+Objects are always written before a ref moves, and a ref only moves by compare-and-swap against
+the value read, so a crash or a concurrent writer never leaves a ref on an incomplete commit.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import stat
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, TypeVar, Union
+
+from dulwich.errors import NotGitRepository
+from dulwich.file import FileLocked
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.repo import Repo, get_user_identity
+
+from .errors import Conflict, InvalidInput, NotFound, RepositoryError
+
+T = TypeVar("T")
+BLOB_MODE = 0o100644
+TREE_MODE = stat.S_IFDIR
+PACK_THRESHOLD = 64  # at least this many new objects go into one pack, not loose files
+CAS_ATTEMPTS = 200
+_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*): ?(.*)$")
+
+
+class Existing(NamedTuple):
+    """An object already in the store, placed into a new tree by id."""
+
+    mode: int
+    sha: str
+
+
+# A tree spec maps names to file contents, nested specs, existing objects, or None (delete).
+TreeSpec = Mapping[str, Union[bytes, "TreeSpec", Existing, None]]
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+    time: int
+    tz: int = 0
+
+    def raw(self) -> bytes:
+        return f"{self.name} <{self.email}>".encode()
+
+    @classmethod
+    def parse(cls, raw: bytes, when: int, tz: int) -> Identity:
+        text = raw.decode("utf-8", "replace")
+        name, _, email = text.partition(" <")
+        return cls(name.strip(), email.rstrip(">"), when, tz)
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    id: str
+    tree: str
+    parents: tuple[str, ...]
+    message: str
+    author: Identity
+    committer: Identity
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+    @property
+    def trailers(self) -> dict[str, list[str]]:
+        return parse_trailers(self.message)
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    id: str
+    name: str
+    target: str
+    message: str
+    tagger: Identity
+
+    @property
+    def trailers(self) -> dict[str, list[str]]:
+        return parse_trailers(self.message)
+
+
+# --- messages ---------------------------------------------------------------------------------------
+
+
+def format_message(subject: str, body: str = "", trailers: list[tuple[str, str]] = ()) -> str:
+    """A git message: subject, blank line, body, blank line, ``Key: value`` trailers."""
+    parts = [subject.strip()]
+    if body.strip():
+        parts.append(body.strip())
+    if trailers:
+        parts.append("\n".join(f"{key}: {value}" for key, value in trailers))
+    return "\n\n".join(parts) + "\n"
+
+
+def parse_trailers(message: str) -> dict[str, list[str]]:
+    """The trailers of the message's last paragraph (empty when it is not all trailers)."""
+    paragraphs = message.strip().split("\n\n")
+    if len(paragraphs) < 2:
+        return {}
+    trailers: dict[str, list[str]] = {}
+    for line in paragraphs[-1].splitlines():
+        match = _TRAILER.match(line)
+        if not match:
+            return {}
+        trailers.setdefault(match.group(1), []).append(match.group(2))
+    return trailers
+
+
+def message_body(message: str) -> str:
+    """What lies between the subject and the trailers."""
+    paragraphs = message.strip().split("\n\n")[1:]
+    if paragraphs and parse_trailers(message):
+        paragraphs = paragraphs[:-1]
+    return "\n\n".join(paragraphs)
+
+
+# --- identity ---------------------------------------------------------------------------------------
+
+
+def _parse_git_date(text: str) -> tuple[int, int]:
+    """(seconds, tz offset) from git's internal ``<secs> <+hhmm>``, ``@<secs>`` or ISO 8601."""
+    text = text.strip()
+    match = re.fullmatch(r"@?(\d+)(?: ([+-])(\d\d)(\d\d))?", text)
+    if match:
+        seconds, sign, hours, minutes = match.groups()
+        offset = int(hours or 0) * 3600 + int(minutes or 0) * 60
+        return int(seconds), -offset if sign == "-" else offset
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"cannot read the date {text!r} (use '<seconds> +0000' or ISO 8601)")
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return int(moment.timestamp()), int(moment.utcoffset().total_seconds())
+
+
+def _local_offset(seconds: int) -> int:
+    return time.localtime(seconds).tm_gmtoff
+
+
+# --- the store --------------------------------------------------------------------------------------
+
+
+class GitStore:
+    """A bare repository: objects, trees, commits, tags and refs moved by compare-and-swap."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = os.fspath(path)
+        try:
+            self.repo = Repo(self.path)
+        except (NotGitRepository, FileNotFoundError, NotADirectoryError):
+            raise NotFound(
+                f"{self.path} is not a gitsnap repository (create one with: gitsnap init --repo {self.path})",
+                title="Repository not found",
+            )
+        self.objects = self.repo.object_store
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str]) -> tuple[GitStore, bool]:
+        """Create a bare repository at ``path``; (store, False) when one is already there."""
+        path = os.fspath(path)
+        if os.path.exists(os.path.join(path, "HEAD")):
+            return cls(path), False
+        if os.path.exists(path) and os.listdir(path):
+            raise InvalidInput(f"{path} exists and is not empty; choose another --repo")
+        repo = Repo.init_bare(path, mkdir=not os.path.exists(path))
+        config = repo.get_config()
+        config.set(("gc",), "auto", "0")  # dulwich's auto-gc would pack refs under writers
+        config.write_to_path()
+        repo.close()
+        return cls(path), True
+
+    # --- identity ---
+
+    def identity(self, kind: str = "COMMITTER") -> Identity:
+        """Who is acting, by git's rules: GIT_<KIND>_NAME/EMAIL/DATE, then repo and global config."""
+        raw = get_user_identity(self.repo.get_config_stack(), kind)
+        date = os.environ.get(f"GIT_{kind}_DATE")
+        if date:
+            seconds, tz = _parse_git_date(date)
+        else:
+            seconds = int(time.time())
+            tz = _local_offset(seconds)
+        return Identity.parse(raw, seconds, tz)
+
+    # --- blobs and trees ---
+
+    def read_blob(self, sha: str) -> bytes:
+        return self.objects[sha.encode()].as_raw_string()
+
+    def blob_id(self, data: bytes) -> str:
+        return Blob.from_string(data).id.decode()
+
+    def build_tree(self, spec: TreeSpec, base: str | None = None, replace: bool = True) -> str:
+        """Write the tree ``spec`` describes and return its id.
+
+        With ``replace`` the spec is the whole tree; otherwise it is laid over ``base``. Either way
+        unchanged blobs and subtrees of ``base`` are reused and only new objects are written.
+        """
+        new_objects: list[ShaFile] = []
+        tree = self._build(spec, base, replace, new_objects)
+        if tree is None:
+            tree = Tree()
+            if not self._has(tree.id):
+                new_objects.append(tree)
+        self._store(new_objects)
+        return tree.id.decode()
+
+    def _build(self, spec: TreeSpec, base_id: str | None, replace: bool, out: list[ShaFile]) -> Tree | None:
+        base = self._tree(base_id) if base_id else None
+        base_entries = {e.path: (e.mode, e.sha) for e in base.iteritems()} if base is not None else {}
+        tree = Tree()
+        if not replace:
+            for name, (mode, sha) in base_entries.items():
+                tree.add(name, mode, sha)
+        for name, value in spec.items():
+            key = name.encode()
+            old = base_entries.get(key)
+            if value is None:
+                if key in tree:
+                    del tree[key]
+                continue
+            if isinstance(value, bytes):
+                blob = Blob.from_string(value)
+                mode, sha = BLOB_MODE, blob.id
+                if old != (mode, sha) and not self._has(sha):
+                    out.append(blob)
+            elif isinstance(value, Existing):
+                mode, sha = value.mode, value.sha.encode()
+            else:
+                sub_base = old[1].decode() if old and stat.S_ISDIR(old[0]) else None
+                subtree = self._build(value, sub_base, replace, out)
+                if subtree is None:
+                    if key in tree:
+                        del tree[key]
+                    continue
+                mode, sha = TREE_MODE, subtree.id
+            tree.add(key, mode, sha)
+        if not tree.items():
+            return None
+        if base is None or tree.id != base.id:
+            if not self._has(tree.id):
+                out.append(tree)
+        return tree
+
+    def _has(self, sha: bytes) -> bool:
+        return sha in self.objects
+
+    def _store(self, new_objects: list[ShaFile]) -> None:
+        if len(new_objects) >= PACK_THRESHOLD:
+            self.objects.add_objects([(obj, None) for obj in new_objects])
+        else:
+            for obj in new_objects:
+                self.objects.add_object(obj)
+
+    def _tree(self, sha: str | bytes) -> Tree:
+        obj = self.objects[sha.encode() if isinstance(sha, str) else sha]
+        if not isinstance(obj, Tree):
+            raise RepositoryError(f"object {obj.id.decode()} is a {obj.type_name.decode()}, not a tree")
+        return obj
+
+    def tree_entries(self, tree_id: str) -> list[tuple[str, int, str]]:
+        """(name, mode, id) of a tree's direct entries; names undecodable as UTF-8 kept escaped."""
+        return [
+            (e.path.decode("utf-8", "backslashreplace"), e.mode, e.sha.decode())
+            for e in self._tree(tree_id).iteritems()
+        ]
+
+    def lookup(self, tree_id: str, path: str) -> tuple[int, str] | None:
+        """(mode, id) of ``path`` inside a tree, or None."""
+        mode, sha = TREE_MODE, tree_id
+        for part in path.split("/"):
+            if not stat.S_ISDIR(mode):
+                return None
+            entries = {e.path: e for e in self._tree(sha).iteritems()}
+            entry = entries.get(part.encode())
+            if entry is None:
+                return None
+            mode, sha = entry.mode, entry.sha.decode()
+        return mode, sha
+
+    def walk(self, tree_id: str, prefix: str = "") -> Iterator[tuple[str, int, str]]:
+        """Every non-tree entry below a tree as (path, mode, id), depth first, sorted by path."""
+        for name, mode, sha in self.tree_entries(tree_id):
+            path = f"{prefix}{name}"
+            if stat.S_ISDIR(mode):
+                yield from self.walk(sha, path + "/")
+            else:
+                yield path, mode, sha
+
+    def diff_trees(self, old: str | None, new: str | None, prefix: str = "") -> Iterator[tuple[str, str | None, str | None]]:
+        """(path, old id, new id) of every file that differs; equal subtrees are never read."""
+        if old == new:
+            return
+        old_entries = {n: (m, s) for n, m, s in self.tree_entries(old)} if old else {}
+        new_entries = {n: (m, s) for n, m, s in self.tree_entries(new)} if new else {}
+        for name in sorted(old_entries.keys() | new_entries.keys()):
+            before, after = old_entries.get(name), new_entries.get(name)
+            if before == after:
+                continue
+            path = f"{prefix}{name}"
+            old_tree = before[1] if before and stat.S_ISDIR(before[0]) else None
+            new_tree = after[1] if after and stat.S_ISDIR(after[0]) else None
+            if old_tree or new_tree:
+                yield from self.diff_trees(old_tree, new_tree, path + "/")
+            old_blob = before[1] if before and not old_tree else None
+            new_blob = after[1] if after and not new_tree else None
+            if old_blob or new_blob:
+                yield path, old_blob, new_blob
+
+    # --- commits and tags ---
+
+    def write_commit(self, tree: str, parents: list[str], message: str, author: Identity | None = None) -> str:
+        """Write a commit whose committer is the person running gitsnap."""
+        committer = self.identity("COMMITTER")
+        author = author or self.identity("AUTHOR")
+        commit = Commit()
+        commit.tree = tree.encode()
+        commit.parents = [p.encode() for p in parents]
+        commit.author, commit.author_time, commit.author_timezone = author.raw(), author.time, author.tz
+        commit.committer = committer.raw()
+        commit.commit_time, commit.commit_timezone = committer.time, committer.tz
+        commit.encoding = b"UTF-8"
+        commit.message = message.encode()
+        self.objects.add_object(commit)
+        return commit.id.decode()
+
+    def read_commit(self, sha: str) -> CommitInfo:
+        try:
+            commit = self.objects[sha.encode()]
+        except KeyError:
+            raise NotFound(f"commit {sha} not found in {self.path}")
+        if isinstance(commit, Tag):
+            return self.read_commit(commit.object[1].decode())
+        if not isinstance(commit, Commit):
+            raise NotFound(f"{sha} is a {commit.type_name.decode()}, not a commit")
+        return CommitInfo(
+            id=commit.id.decode(),
+            tree=commit.tree.decode(),
+            parents=tuple(p.decode() for p in commit.parents),
+            message=commit.message.decode("utf-8", "replace"),
+            author=Identity.parse(commit.author, commit.author_time, commit.author_timezone),
+            committer=Identity.parse(commit.committer, commit.commit_time, commit.commit_timezone),
+        )
+
+    def history(self, tip: str | None) -> Iterator[CommitInfo]:
+        """Commits from ``tip`` back along first parents, newest first."""
+        while tip:
+            commit = self.read_commit(tip)
+            yield commit
+            tip = commit.parents[0] if commit.parents else None
+
+    def write_tag(self, target: str, name: str, message: str) -> str:
+        """Write an annotated tag object on a commit; the tagger is the person running gitsnap."""
+        tagger = self.identity("COMMITTER")
+        tag = Tag()
+        tag.object = (Commit, target.encode())
+        tag.name = name.encode()
+        tag.tagger = tagger.raw()
+        tag.tag_time, tag.tag_timezone = tagger.time, tagger.tz
+        tag.message = message.encode()
+        self.objects.add_object(tag)
+        return tag.id.decode()
+
+    def read_tag(self, sha: str) -> TagInfo:
+        tag = self.objects[sha.encode()]
+        if not isinstance(tag, Tag):
+            raise NotFound(f"{sha} is not an annotated tag")
+        return TagInfo(
+            id=tag.id.decode(),
+            name=tag.name.decode(),
+            target=tag.object[1].decode(),
+            message=tag.message.decode("utf-8", "replace"),
+            tagger=Identity.parse(tag.tagger, tag.tag_time, tag.tag_timezone),
+        )
+
+    def resolve_commit(self, revision: str) -> str | None:
+        """The commit a git revision (ref, short ref, id, ``rev~n``) names, or None."""
+        from dulwich.objectspec import parse_commit
+
+        try:
+            return parse_commit(self.repo, revision.encode()).id.decode()
+        except (KeyError, ValueError, NotImplementedError):
+            return None
+
+    # --- refs ---
+
+    def read_ref(self, name: str) -> str | None:
+        """One ref's value, read by its path (loose first, then packed-refs)."""
+        refs = self.repo.refs
+        value = refs.read_loose_ref(name.encode())
+        if value is None:
+            value = refs.get_packed_refs().get(name.encode())
+        return value.decode() if value else None
+
+    def list_refs(self, prefix: str) -> dict[str, str]:
+        """Every ref under ``prefix`` (full names) with its value."""
+        base = prefix.rstrip("/").encode()
+        found = self.repo.refs.as_dict(base)
+        return {f"{prefix.rstrip('/')}/{name.decode()}": sha.decode() for name, sha in found.items()}
+
+    def swap_ref(self, name: str, old: str | None, new: str | None) -> bool:
+        """Compare-and-swap one ref: create (old None), move, or delete (new None)."""
+        refs, key = self.repo.refs, name.encode()
+        if new is None:
+            return refs.remove_if_equals(key, old.encode() if old else None)
+        if old is None:
+            return refs.add_if_new(key, new.encode())
+        return refs.set_if_equals(key, old.encode(), new.encode())
+
+    def update_ref(self, name: str, build: Callable[[str | None], tuple[str | None, T]]) -> T:
+        """Move ``name`` to what ``build(tip)`` returns, by CAS; rebuild and retry on a lost race.
+
+        ``build`` returns (new tip, result); a new tip of None or equal to the tip moves nothing.
+        """
+        locked = False
+        for attempt in range(CAS_ATTEMPTS):
+            tip = self.read_ref(name)
+            new, result = build(tip)
+            if new is None or new == tip:
+                return result
+            try:
+                if self.swap_ref(name, tip, new):
+                    return result
+            except FileLocked:
+                locked = True
+            time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6))))
+        hint = f"; remove {self.ref_path(name)}.lock if no gitsnap is running" if locked else ""
+        raise Conflict(f"{name} kept changing under {CAS_ATTEMPTS} attempts to update it{hint}")
+
+    def delete_ref(self, name: str, old: str) -> None:
+        """Delete a ref if it still holds ``old``."""
+        try:
+            removed = self.swap_ref(name, old, None)
+        except FileLocked:
+            removed = False
+        if not removed:
+            raise Conflict(f"{name} changed while deleting it; nothing was deleted")
+
+    def ref_path(self, name: str) -> str:
+        return os.path.join(self.path, *name.split("/"))

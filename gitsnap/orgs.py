@@ -1,0 +1,280 @@
+"""An org's live state: import (full replace), export, list, log."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import tempfile
+from typing import Any
+
+from . import yamlio
+from .errors import InvalidInput, NotFound
+from .gitstore import GitStore, Identity, format_message
+from .models import (
+    CONFIG_COLLECTIONS,
+    ENTITY_COLLECTIONS,
+    Counts,
+    ExportResult,
+    ImportResult,
+    LogEntry,
+    OrgExport,
+    OrgList,
+    OrgLog,
+    OrgSummary,
+    TreeChanges,
+    User,
+    check_identifier,
+    iso_utc,
+)
+from .sources import Progress, load_export
+
+ORG_FILE = "org.yaml"
+ORGS_PREFIX = "refs/heads/orgs/"
+
+
+def org_ref(org_id: str) -> str:
+    return ORGS_PREFIX + org_id
+
+
+def org_tip(store: GitStore, org_id: str) -> str:
+    """The live branch's tip; NotFound when the org was never imported."""
+    tip = store.read_ref(org_ref(org_id))
+    if tip is None:
+        raise NotFound(f"org {org_id} not found in {store.path} (gitsnap org list)", title="Org not found")
+    return tip
+
+
+def org_tree_spec(export: OrgExport) -> dict[str, Any]:
+    """The org tree, in canonical YAML, for an export."""
+    spec: dict[str, Any] = {ORG_FILE: yamlio.dump(export.org.canonical())}
+    for collection in ENTITY_COLLECTIONS:
+        entities = getattr(export, collection)
+        if entities:
+            spec[collection] = {f"{e.id}.yaml": yamlio.dump(e.canonical()) for e in entities}
+    stubs = {}
+    for stub in export.stubs:
+        stub_data = stub.canonical()
+        chats = stub_data.pop("chats")
+        entry: dict[str, Any] = {"stub.yaml": yamlio.dump(stub_data)}
+        if chats:
+            entry["chats"] = {f"{name}.yaml": yamlio.dump(chat) for name, chat in chats.items()}
+        stubs[stub.stubref] = entry
+    if stubs:
+        spec["stubs"] = stubs
+    return spec
+
+
+def read_org_document(store: GitStore, tree: str) -> dict[str, Any]:
+    """The one-document form of an org tree."""
+    org = store.lookup(tree, ORG_FILE)
+    if org is None:
+        raise InvalidInput(f"tree {tree} is not an org tree (it has no {ORG_FILE})")
+    document: dict[str, Any] = {"org": _load_blob(store, org[1])}
+    for collection in ENTITY_COLLECTIONS:
+        subtree = store.lookup(tree, collection)
+        entries = store.tree_entries(subtree[1]) if subtree else []
+        document[collection] = [_load_blob(store, sha) for _, _, sha in entries]
+    document["stubs"] = []
+    stubs = store.lookup(tree, "stubs")
+    for stubref, _, stub_tree in store.tree_entries(stubs[1]) if stubs else []:
+        stub = _load_blob(store, store.lookup(stub_tree, "stub.yaml")[1])
+        chats = store.lookup(stub_tree, "chats")
+        stub["chats"] = {
+            name[: -len(".yaml")]: _load_blob(store, sha) for name, _, sha in (store.tree_entries(chats[1]) if chats else [])
+        }
+        document["stubs"].append(stub)
+    return document
+
+
+def _load_blob(store: GitStore, sha: str) -> Any:
+    return yamlio.load(store.read_blob(sha))
+
+
+def count_config(store: GitStore, tree: str) -> Counts:
+    """Entities per config collection, read from the tree's entries (no blob is read)."""
+    counts = {}
+    for collection in CONFIG_COLLECTIONS:
+        subtree = store.lookup(tree, collection)
+        counts[collection] = len(store.tree_entries(subtree[1])) if subtree else 0
+    return Counts(**counts)
+
+
+def find_user(users: list[User], user_id: str, org_id: str) -> User:
+    for user in users:
+        if user.id == user_id:
+            return user
+    raise NotFound(f"user {user_id} is not a member of org {org_id}", title="User not found")
+
+
+def import_org(
+    store: GitStore,
+    source: str,
+    user_id: str | None = None,
+    message: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Replace an org's live state with ``source``; no commit when nothing changed."""
+    export = load_export(source, progress)
+    return commit_export(store, export, user_id, message)
+
+
+def commit_export(store: GitStore, export: OrgExport, user_id: str | None, message: str | None) -> ImportResult:
+    """Commit an validated export as the org's live state (CAS on the live branch)."""
+    org = export.org
+    author = _author(store, find_user(export.users, user_id, org.id)) if user_id else None
+    spec = org_tree_spec(export)
+
+    def build(tip: str | None) -> tuple[str | None, ImportResult]:
+        parent_tree = store.read_commit(tip).tree if tip else None
+        tree = store.build_tree(spec, base=parent_tree)
+        changes = _tree_changes(store, parent_tree, tree)
+        counts = count_config(store, tree)
+        if tip and tree == parent_tree:
+            return None, ImportResult(message="No changes", skipped=True, org_id=org.id, org_name=org.name,
+                                      commit=tip, tree=tree, files=changes, counts=counts)
+        trailers = [("Org", org.id)] + ([("User", user_id)] if user_id else [])
+        subject = message or f"Import {org.name}"
+        body = f"{changes.added} files added, {changes.changed} changed, {changes.removed} removed"
+        commit = store.write_commit(tree, [tip] if tip else [], format_message(subject, body, trailers), author)
+        return commit, ImportResult(message="Imported", skipped=False, org_id=org.id, org_name=org.name,
+                                    commit=commit, tree=tree, files=changes, counts=counts)
+
+    return store.update_ref(org_ref(org.id), build)
+
+
+def _author(store: GitStore, user: User) -> Identity:
+    now = store.identity("AUTHOR")
+    return Identity(user.name, user.email, now.time, now.tz)
+
+
+def _tree_changes(store: GitStore, old: str | None, new: str) -> TreeChanges:
+    changes = TreeChanges()
+    for _, before, after in store.diff_trees(old, new):
+        if before is None:
+            changes.added += 1
+        elif after is None:
+            changes.removed += 1
+        else:
+            changes.changed += 1
+    return changes
+
+
+def resolve_state(store: GitStore, what: str) -> str:
+    """The commit an org id (its live state) or any git revision names."""
+    if not check_identifier_quietly(what) or (tip := store.read_ref(org_ref(what))) is None:
+        tip = store.resolve_commit(what)
+    if tip is None:
+        raise NotFound(f"{what!r} is neither an org nor a git revision in {store.path} (gitsnap org list)")
+    return tip
+
+
+def check_identifier_quietly(value: str) -> bool:
+    try:
+        check_identifier(value)
+    except ValueError:
+        return False
+    return True
+
+
+def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> tuple[ExportResult, str | None]:
+    """Export an org state as a directory (``out`` without ``fmt``) or one document.
+
+    Returns the result and, for a document without ``out``, the document text for stdout.
+    """
+    commit = resolve_state(store, what)
+    tree = store.read_commit(commit).tree
+    if fmt is None and out is None:
+        fmt = "yaml"
+    if fmt is None:
+        files = _write_directory(store, tree, out)
+        return ExportResult(org_id=_org_id(store, tree), commit=commit, out=out, files=files), None
+    document = read_org_document(store, tree)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else yamlio.dump(document).decode()
+    result = ExportResult(org_id=document["org"]["id"], commit=commit, out=out or "-", files=1)
+    if out is None:
+        return result, text
+    def write(tmp: str) -> None:
+        with open(os.path.join(tmp, "doc"), "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    _write_atomically(out, write, single_file=True)
+    return result, None
+
+
+def _org_id(store: GitStore, tree: str) -> str:
+    org = store.lookup(tree, ORG_FILE)
+    return str(_load_blob(store, org[1]).get("id", "")) if org else ""
+
+
+_UNSAFE_NAMES = {"", ".", "..", ".git"}
+
+
+def _checked_files(store: GitStore, tree: str) -> list[tuple[str, str]]:
+    """Every (path, blob id) of a tree, refusing entries that could escape the target directory."""
+    files = []
+    for path, mode, sha in store.walk(tree):
+        for part in path.split("/"):
+            if part.lower() in _UNSAFE_NAMES or "\\" in part or "\x00" in part or part.lower().startswith(".git"):
+                raise InvalidInput(f"refusing to export tree {tree}: unsafe entry name {path!r}")
+        if stat.S_ISLNK(mode) or mode == 0o160000:
+            kind = "a symlink" if stat.S_ISLNK(mode) else "a submodule"
+            raise InvalidInput(f"refusing to export tree {tree}: {path!r} is {kind}")
+        files.append((path, sha))
+    return files
+
+
+def _write_directory(store: GitStore, tree: str, out: str) -> int:
+    files = _checked_files(store, tree)
+
+    def write(tmp: str) -> None:
+        for path, sha in files:
+            target = os.path.join(tmp, *path.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(store.read_blob(sha))
+
+    _write_atomically(out, write)
+    return len(files)
+
+
+def _write_atomically(out: str, write, single_file: bool = False) -> None:
+    """Write into a temporary sibling of ``out``, then rename it into place."""
+    if not single_file and os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+        raise InvalidInput(f"{out} exists and is not an empty directory; choose a new --out")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise NotFound(f"{parent}: no such directory for --out")
+    tmp = tempfile.mkdtemp(prefix=".gitsnap-export-", dir=parent)
+    try:
+        write(tmp)
+        if single_file:
+            os.replace(os.path.join(tmp, "doc"), out)
+        else:
+            if os.path.isdir(out):
+                os.rmdir(out)
+            os.rename(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def list_orgs(store: GitStore) -> OrgList:
+    orgs = []
+    for ref, tip in sorted(store.list_refs(ORGS_PREFIX).items()):
+        commit = store.read_commit(tip)
+        org = store.lookup(commit.tree, ORG_FILE)
+        name = _load_blob(store, org[1]).get("name", "") if org else ""
+        orgs.append(OrgSummary(id=ref[len(ORGS_PREFIX):], name=name, commit=tip,
+                               updated_at=iso_utc(commit.committer.time), counts=count_config(store, commit.tree)))
+    return OrgList(orgs=orgs)
+
+
+def org_log(store: GitStore, org_id: str, limit: int | None = None) -> OrgLog:
+    entries = []
+    for commit in store.history(org_tip(store, org_id)):
+        if limit is not None and len(entries) >= limit:
+            break
+        entries.append(LogEntry(commit=commit.id, subject=commit.subject, author_name=commit.author.name,
+                                author_email=commit.author.email, created_at=iso_utc(commit.committer.time)))
+    return OrgLog(org_id=org_id, commits=entries)

@@ -1,0 +1,44 @@
+"""``Store``: the Python API, one method per operation; the CLI is a thin layer over it."""
+
+from __future__ import annotations
+
+import os
+
+from . import orgs
+from .gitstore import GitStore
+from .models import ExportResult, InitResult, ImportResult, OrgList, OrgLog
+from .sources import Progress
+
+DEFAULT_REPO = "gitsnap.git"
+
+
+class Store:
+    """A gitsnap repository (a bare git repository)."""
+
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_REPO):
+        self.git = GitStore(path)
+        self.path = self.git.path
+
+    @staticmethod
+    def init(path: str | os.PathLike[str] = DEFAULT_REPO) -> InitResult:
+        """Create the bare repository (nothing changes when one is already there)."""
+        git, created = GitStore.init(path)
+        message = "Initialized empty" if created else "Reinitialized existing"
+        return InitResult(message=message, repo=os.path.abspath(git.path), created=created)
+
+    # --- orgs ---
+
+    def import_org(self, source: str, user_id: str | None = None, message: str | None = None,
+                   progress: Progress | None = None) -> ImportResult:
+        """Replace an org's live state with a directory, a .json/.yaml document, or ``-``."""
+        return orgs.import_org(self.git, source, user_id, message, progress)
+
+    def export_org(self, what: str, out: str | None = None, fmt: str | None = None) -> tuple[ExportResult, str | None]:
+        """Export an org (or any revision) as a directory or a document."""
+        return orgs.export_org(self.git, what, out, fmt)
+
+    def list_orgs(self) -> OrgList:
+        return orgs.list_orgs(self.git)
+
+    def org_log(self, org_id: str, limit: int | None = None) -> OrgLog:
+        return orgs.org_log(self.git, org_id, limit)
