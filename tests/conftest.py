@@ -55,7 +55,7 @@ def fsck(repo: Path | str) -> None:
 
 def all_refs(repo: Path | str) -> dict[str, str]:
     out = git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
-    return dict(line.split(" ", 1)[::-1][::-1] for line in out.splitlines()) if out else {}
+    return dict(line.split(" ", 1) for line in out.splitlines())
 
 
 def all_objects(repo: Path | str) -> set[str]:
