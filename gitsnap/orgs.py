@@ -205,23 +205,27 @@ def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> 
 
 def _org_id(store: GitStore, tree: str) -> str:
     org = store.lookup(tree, ORG_FILE)
-    return str(_load_blob(store, org[1]).get("id", "")) if org else ""
+    data = _load_blob(store, org[1]) if org else None
+    return str(data.get("id", "")) if isinstance(data, dict) else ""
 
 
 _UNSAFE_NAMES = {"", ".", "..", ".git"}
 
 
-def _checked_files(store: GitStore, tree: str) -> list[tuple[str, str]]:
+def _checked_files(store: GitStore, tree: str, prefix: str = "") -> list[tuple[str, str]]:
     """Every (path, blob id) of a tree, refusing entries that could escape the target directory."""
     files = []
-    for path, mode, sha in store.walk(tree):
-        for part in path.split("/"):
-            if part.lower() in _UNSAFE_NAMES or "\\" in part or "\x00" in part or part.lower().startswith(".git"):
-                raise InvalidInput(f"refusing to export tree {tree}: unsafe entry name {path!r}")
+    for name, mode, sha in store.tree_entries(tree):
+        path = prefix + name
+        if name.lower() in _UNSAFE_NAMES or any(c in name for c in "/\\\x00"):
+            raise InvalidInput(f"refusing to export: unsafe entry name {path!r} in tree {tree}")
         if stat.S_ISLNK(mode) or mode == 0o160000:
             kind = "a symlink" if stat.S_ISLNK(mode) else "a submodule"
-            raise InvalidInput(f"refusing to export tree {tree}: {path!r} is {kind}")
-        files.append((path, sha))
+            raise InvalidInput(f"refusing to export: {path!r} is {kind} (tree {tree})")
+        if stat.S_ISDIR(mode):
+            files.extend(_checked_files(store, sha, path + "/"))
+        else:
+            files.append((path, sha))
     return files
 
 
