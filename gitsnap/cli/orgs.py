@@ -6,14 +6,14 @@ import click
 
 from ..models import ExportResult, ImportResult, OrgList, OrgLog
 from ..store import Store
-from .base import Group, State, pass_state, short, table
+from .base import Command, Group, State, pass_state, short, table
 
 
 def _counts(counts) -> str:
     return f"{counts.pipelines} pipelines, {counts.automations} automations, {counts.prompts} prompts, {counts.templates} templates"
 
 
-@click.command()
+@click.command(cls=Command)
 @pass_state
 def init(state: State) -> None:
     """Create the bare repository (./gitsnap.git unless --repo or GITSNAP_REPO says otherwise).
