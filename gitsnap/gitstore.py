@@ -19,6 +19,7 @@ from typing import NamedTuple, TypeVar, Union
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
 from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.pack import write_pack
 from dulwich.repo import Repo, get_user_identity
 
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
@@ -212,8 +213,7 @@ class GitStore:
         tree = self._build(spec, base, replace, new_objects)
         if tree is None:
             tree = Tree()
-            if not self._has(tree.id):
-                new_objects.append(tree)
+            new_objects.append(tree)
         self._store(new_objects)
         return tree.id.decode()
 
@@ -234,7 +234,7 @@ class GitStore:
             if isinstance(value, bytes):
                 blob = Blob.from_string(value)
                 mode, sha = BLOB_MODE, blob.id
-                if old != (mode, sha) and not self._has(sha):
+                if old != (mode, sha):
                     out.append(blob)
             elif isinstance(value, Existing):
                 mode, sha = value.mode, value.sha.encode()
@@ -250,19 +250,35 @@ class GitStore:
         if not tree.items():
             return None
         if base is None or tree.id != base.id:
-            if not self._has(tree.id):
-                out.append(tree)
+            out.append(tree)
         return tree
 
-    def _has(self, sha: bytes) -> bool:
-        return sha in self.objects
-
-    def _store(self, new_objects: list[ShaFile]) -> None:
+    def _store(self, candidates: list[ShaFile]) -> None:
+        """Write the objects not yet in the store: one pack when there are many, else loose."""
+        packs = self.objects.packs  # one scan of the pack directory for all lookups
+        seen: set[bytes] = set()
+        new_objects = []
+        for obj in candidates:
+            sha = obj.id
+            if sha in seen or any(sha in pack for pack in packs) or self.objects.contains_loose(sha):
+                continue
+            seen.add(sha)
+            new_objects.append(obj)
         if len(new_objects) >= PACK_THRESHOLD:
-            self.objects.add_objects([(obj, None) for obj in new_objects])
+            self._write_pack(new_objects)
         else:
             for obj in new_objects:
                 self.objects.add_object(obj)
+
+    def _write_pack(self, new_objects: list[ShaFile]) -> None:
+        """Write one pack and its index under temporary names, then rename them into place."""
+        pack_dir = os.path.join(self.path, "objects", "pack")
+        os.makedirs(pack_dir, exist_ok=True)
+        temporary = os.path.join(pack_dir, f"tmp-gitsnap-{os.getpid()}-{random.getrandbits(32):08x}")
+        checksum, _ = write_pack(temporary, new_objects, self.objects.object_format, deltify=False)
+        final = os.path.join(pack_dir, f"pack-{checksum.hex()}")
+        os.replace(temporary + ".pack", final + ".pack")
+        os.replace(temporary + ".idx", final + ".idx")  # the index last: readers only see complete packs
 
     def _tree(self, sha: str | bytes) -> Tree:
         obj = self.objects[sha.encode() if isinstance(sha, str) else sha]

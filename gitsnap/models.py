@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, StrictStr
 
 IDENTIFIER_RULE = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, no '..', not ending in '.lock' or '.'"
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -109,6 +109,9 @@ class OrgExport(BaseModel):
     prompts: list[Prompt] = []
     templates: list[Template] = []
     stubs: list[Stub] = []
+    # Entity files of a directory import that are byte-identical to the live tree's blobs (path ->
+    # blob id): they were validated when first imported, so they are reused, not re-read.
+    _unchanged_files: dict[str, str] = PrivateAttr(default_factory=dict)
 
 
 CONFIG_COLLECTIONS = ("pipelines", "automations", "prompts", "templates")

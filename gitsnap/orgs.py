@@ -11,7 +11,7 @@ from typing import Any
 
 from . import yamlio
 from .errors import InvalidInput, NotFound
-from .gitstore import GitStore, Identity, format_message
+from .gitstore import BLOB_MODE, Existing, GitStore, Identity, format_message
 from .models import (
     CONFIG_COLLECTIONS,
     ENTITY_COLLECTIONS,
@@ -50,9 +50,12 @@ def org_tree_spec(export: OrgExport) -> dict[str, Any]:
     """The org tree, in canonical YAML, for an export."""
     spec: dict[str, Any] = {ORG_FILE: yamlio.dump(export.org.canonical())}
     for collection in ENTITY_COLLECTIONS:
-        entities = getattr(export, collection)
-        if entities:
-            spec[collection] = {f"{e.id}.yaml": yamlio.dump(e.canonical()) for e in entities}
+        files: dict[str, Any] = {f"{e.id}.yaml": yamlio.dump(e.canonical()) for e in getattr(export, collection)}
+        if files:
+            spec[collection] = files
+    for path, sha in export._unchanged_files.items():
+        collection, name = path.split("/")
+        spec.setdefault(collection, {})[name] = Existing(BLOB_MODE, sha)
     stubs = {}
     for stub in export.stubs:
         stub_data = stub.canonical()
@@ -116,14 +119,27 @@ def import_org(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Replace an org's live state with ``source``; no commit when nothing changed."""
-    export = load_export(source, progress)
+    export = load_export(source, progress, live_files=lambda org_id: _live_entity_files(store, org_id))
     return commit_export(store, export, user_id, message)
+
+
+def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
+    """path -> blob id of the entity files in an org's live tree (empty for a new org)."""
+    if not check_identifier_quietly(org_id) or (tip := store.read_ref(org_ref(org_id))) is None:
+        return {}
+    tree = store.read_commit(tip).tree
+    files = {}
+    for collection in ENTITY_COLLECTIONS:
+        subtree = store.lookup(tree, collection)
+        for name, _, sha in store.tree_entries(subtree[1]) if subtree else []:
+            files[f"{collection}/{name}"] = sha
+    return files
 
 
 def commit_export(store: GitStore, export: OrgExport, user_id: str | None, message: str | None) -> ImportResult:
     """Commit an validated export as the org's live state (CAS on the live branch)."""
     org = export.org
-    author = _author(store, find_user(export.users, user_id, org.id)) if user_id else None
+    author = _author(store, _import_user(store, export, user_id)) if user_id else None
     spec = org_tree_spec(export)
 
     def build(tip: str | None) -> tuple[str | None, ImportResult]:
@@ -142,6 +158,14 @@ def commit_export(store: GitStore, export: OrgExport, user_id: str | None, messa
                                     commit=commit, tree=tree, files=changes, counts=counts)
 
     return store.update_ref(org_ref(org.id), build)
+
+
+def _import_user(store: GitStore, export: OrgExport, user_id: str) -> User:
+    """The importing user, among the export's users (reused files included)."""
+    reused = export._unchanged_files.get(f"users/{user_id}.yaml")
+    if reused:
+        return User.model_validate(_load_blob(store, reused))
+    return find_user(export.users, user_id, export.org.id)
 
 
 def _author(store: GitStore, user: User) -> Identity:

@@ -6,6 +6,7 @@ its file (or document path), field and value.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ from .errors import InvalidInput, NotFound
 from .models import ENTITY_COLLECTIONS, OrgExport
 
 Progress = Callable[[str, int, int], None]
+LiveFiles = Callable[[str], dict[str, str]]
 STUB_FILE = "stub.yaml"
 
 
@@ -66,14 +68,19 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     return f"{where}invalid YAML: {problem}"
 
 
-def load_export(source: str, progress: Progress | None = None) -> OrgExport:
-    """Read and validate an org export from a directory, a .json/.yaml file, or ``-`` (stdin)."""
+def load_export(source: str, progress: Progress | None = None, live_files: LiveFiles | None = None) -> OrgExport:
+    """Read and validate an org export from a directory, a .json/.yaml file, or ``-`` (stdin).
+
+    For a directory, ``live_files(org_id)`` gives the org's live entity files (path -> blob id);
+    files identical to them are reused without being parsed (``OrgExport._unchanged_files``).
+    """
     problems = _Problems()
+    unchanged: dict[str, str] = {}
     if source == "-":
         document = read_document(sys.stdin.buffer.read(), "<stdin>", problems)
         where: Callable[[tuple], str] = lambda loc: _document_path("<stdin>", loc)
     elif os.path.isdir(source):
-        document, where = _read_directory(source, problems, progress)
+        document, where = _read_directory(source, problems, progress, live_files, unchanged)
     elif os.path.isfile(source):
         with open(source, "rb") as handle:
             data = handle.read()
@@ -85,7 +92,9 @@ def load_export(source: str, progress: Progress | None = None) -> OrgExport:
     problems.raise_if_any(source)
     if not isinstance(document, dict):
         raise InvalidInput(f"{source}: expected a mapping with org, users, pipelines, automations, prompts, templates, stubs; got {type(document).__name__}")
-    return validate_export(document, source, where)
+    export = validate_export(document, source, where)
+    export._unchanged_files = unchanged
+    return export
 
 
 def validate_export(document: dict, source: str, where: Callable[[tuple], str]) -> OrgExport:
@@ -134,7 +143,8 @@ def _document_path(name: str, loc: tuple) -> str:
 # --- the directory (org-tree) form -------------------------------------------------------------------
 
 
-def _read_directory(root: str, problems: _Problems, progress: Progress | None) -> tuple[dict, Callable[[tuple], str]]:
+def _read_directory(root: str, problems: _Problems, progress: Progress | None, live_files: LiveFiles | None,
+                    unchanged: dict[str, str]) -> tuple[dict, Callable[[tuple], str]]:
     """Assemble the one-document form from an org-tree directory, remembering each entity's file."""
     files: dict[tuple, str] = {}
     document: dict[str, Any] = {}
@@ -148,19 +158,28 @@ def _read_directory(root: str, problems: _Problems, progress: Progress | None) -
     for name in sorted(os.listdir(root)):
         if name not in allowed:
             problems.add(os.path.join(root, name), f"not part of the org-tree layout (expected one of {', '.join(sorted(allowed))})")
+    org = document.get("org")
+    org_id = org.get("id", org.get("_id")) if isinstance(org, dict) else None
+    live = live_files(org_id) if live_files and isinstance(org_id, str) else {}
     entity_paths = [(c, name) for c in ENTITY_COLLECTIONS for name in _list(os.path.join(root, c), problems)]
     total = len(entity_paths)
     for done, (collection, name) in enumerate(entity_paths, 1):
         path = os.path.join(root, collection, name)
+        with open(path, "rb") as handle:
+            data = handle.read()
+        relative = f"{collection}/{name}"
+        if live.get(relative) == git_blob_id(data):
+            unchanged[relative] = live[relative]
+            continue
         items = document.setdefault(collection, [])
         files[(collection, len(items))] = path
-        items.append(_read_entity(path, name, "id", problems))
+        items.append(_read_entity(path, data, name, "id", problems))
         if progress and done % 500 == 0:
             progress("Reading files", done, total)
     for stubref in _list(os.path.join(root, "stubs"), problems, directories=True):
         stubs = document.setdefault("stubs", [])
         files[("stubs", len(stubs))] = stub_path = os.path.join(root, "stubs", stubref, STUB_FILE)
-        stub = _read_entity(stub_path, stubref + ".yaml", "stubref", problems) if os.path.isfile(stub_path) else None
+        stub = _read_entity(stub_path, _read_bytes(stub_path), stubref + ".yaml", "stubref", problems) if os.path.isfile(stub_path) else None
         if stub is None and not os.path.isfile(stub_path):
             problems.add(stub_path, "missing (each stub directory holds stub.yaml)")
         chats_dir = os.path.join(root, "stubs", stubref, "chats")
@@ -190,14 +209,23 @@ def _list(directory: str, problems: _Problems, directories: bool = False) -> lis
     return names
 
 
-def _read_file(path: str, problems: _Problems) -> Any:
+def _read_bytes(path: str) -> bytes:
     with open(path, "rb") as handle:
-        return read_document(handle.read(), path, problems, as_json=False)
+        return handle.read()
 
 
-def _read_entity(path: str, file_name: str, key: str, problems: _Problems) -> Any:
+def _read_file(path: str, problems: _Problems) -> Any:
+    return read_document(_read_bytes(path), path, problems, as_json=False)
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a blob of these bytes."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _read_entity(path: str, data: bytes, file_name: str, key: str, problems: _Problems) -> Any:
     """An entity file whose id (or stubref) must match its file name."""
-    entity = _read_file(path, problems)
+    entity = read_document(data, path, problems, as_json=False)
     stem = file_name[: -len(".yaml")]
     if isinstance(entity, dict):
         value = entity.get(key, entity.get("_id")) if key == "id" else entity.get(key)
