@@ -48,7 +48,7 @@ def iso_utc(seconds: int | float) -> str:
 class _Record(BaseModel):
     """An exported record: known fields validated, every other field kept as is."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True, defer_build=True)
 
     def canonical(self) -> dict[str, Any]:
         """The record as it is stored: the field names, extras included."""
@@ -100,7 +100,7 @@ class Stub(_Record):
 class OrgExport(BaseModel):
     """The one-document form of an org; missing collections are empty."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     org: Org
     users: list[User] = []
@@ -122,7 +122,7 @@ ENTITY_COLLECTIONS = ("users", *CONFIG_COLLECTIONS)
 
 
 class Result(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
 
 class InitResult(Result):
