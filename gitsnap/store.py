@@ -56,26 +56,26 @@ class Store:
 
     # --- stub snapshots ---
 
-    def save_stub_snapshot(self, stubref: str, org: str | None = None, snapshot_type: str = "stub",
+    def save_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
                            name: str = "_default", chat: str | None = None, all_chats: bool = False,
                            children: Mapping[str, str] | None = None, source: str | None = None) -> StubSnapshotResult:
         """Save a stub (with all or chosen chats as children) or one GPT chat task under a name."""
         selector = stubs.Selector(snapshot_type, name, chat)
         return stubs.save_snapshot(self.git, stubref, org, selector, all_chats, children, source)
 
-    def list_stub_snapshots(self, stubref: str, org: str | None = None) -> StubSnapshotList:
+    def list_stub_snapshots(self, stubref: str, *, org: str | None = None) -> StubSnapshotList:
         return stubs.list_snapshots(self.git, stubref, org)
 
-    def show_stub_snapshot(self, stubref: str, org: str | None = None, snapshot_type: str = "stub",
+    def show_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
                            name: str = "_default", chat: str | None = None) -> StubSnapshotResult:
         return stubs.show_snapshot(self.git, stubref, org, stubs.Selector(snapshot_type, name, chat))
 
-    def restore_stub_snapshot(self, stubref: str, org: str | None = None, snapshot_type: str = "stub",
+    def restore_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
                               name: str = "_default", chat: str | None = None) -> StubRestoreResult:
         """Put a snapshot's stub (and its saved chats), or its one chat, back into the live state."""
         return stubs.restore_snapshot(self.git, stubref, org, stubs.Selector(snapshot_type, name, chat))
 
-    def delete_stub_snapshot(self, stubref: str, org: str | None = None, snapshot_type: str = "stub",
+    def delete_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
                              name: str = "_default", chat: str | None = None,
                              with_children: bool = False) -> StubDeleteResult:
         return stubs.delete_snapshot(self.git, stubref, org, stubs.Selector(snapshot_type, name, chat), with_children)

@@ -72,7 +72,8 @@ def save(state: State, stubref: str, org: str | None, snapshot_type: str, name: 
       gitsnap stub snapshot save lead-intake-flow --type gpt_chat_task --chat customer_support --name mid-call
       gitsnap stub snapshot save lead-intake-flow --from stub.json
     """
-    result = state.store.save_stub_snapshot(stubref, org, snapshot_type, name, chat, all_chats, children, source)
+    result = state.store.save_stub_snapshot(stubref, org=org, snapshot_type=snapshot_type, name=name, chat=chat,
+                                            all_chats=all_chats, children=children, source=source)
     state.emit(result, _render_save)
 
 
@@ -108,7 +109,7 @@ def list_(state: State, stubref: str, org: str | None) -> None:
     Example:
       gitsnap stub snapshot list lead-intake-flow
     """
-    state.emit(state.store.list_stub_snapshots(stubref, org), _render_list)
+    state.emit(state.store.list_stub_snapshots(stubref, org=org), _render_list)
 
 
 def _render_list(result: StubSnapshotList) -> str:
@@ -135,7 +136,8 @@ def show(state: State, stubref: str, org: str | None, snapshot_type: str, name: 
       gitsnap stub snapshot show lead-intake-flow --name before-escalation
       gitsnap stub snapshot show lead-intake-flow --type gpt_chat_task --chat customer_support --name mid-call --json
     """
-    state.emit(state.store.show_stub_snapshot(stubref, org, snapshot_type, name, chat), _render_show)
+    result = state.store.show_stub_snapshot(stubref, org=org, snapshot_type=snapshot_type, name=name, chat=chat)
+    state.emit(result, _render_show)
 
 
 def _render_show(result: StubSnapshotResult) -> str:
@@ -162,7 +164,8 @@ def restore(state: State, stubref: str, org: str | None, snapshot_type: str, nam
       gitsnap stub snapshot restore lead-intake-flow --name before-escalation
       gitsnap stub snapshot restore lead-intake-flow --type gpt_chat_task --chat customer_support --name mid-call
     """
-    state.emit(state.store.restore_stub_snapshot(stubref, org, snapshot_type, name, chat), _render_restore)
+    result = state.store.restore_stub_snapshot(stubref, org=org, snapshot_type=snapshot_type, name=name, chat=chat)
+    state.emit(result, _render_restore)
 
 
 def _render_restore(result: StubRestoreResult) -> str:
@@ -194,7 +197,8 @@ def delete(state: State, stubref: str, org: str | None, snapshot_type: str, name
     Example:
       gitsnap stub snapshot delete lead-intake-flow --name pick --with-children
     """
-    result = state.store.delete_stub_snapshot(stubref, org, snapshot_type, name, chat, with_children)
+    result = state.store.delete_stub_snapshot(stubref, org=org, snapshot_type=snapshot_type, name=name, chat=chat,
+                                              with_children=with_children)
     state.emit(result, _render_delete)
 
 
