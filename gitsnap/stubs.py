@@ -1,26 +1,15 @@
-"""Stub snapshots: named, overwritable saves of a stub or of one of its GPT chat tasks.
+"""Stub snapshots: save, list, show, restore and delete named snapshots of a stub or its chats.
 
-Each named snapshot is a movable ref whose history holds every save of that name::
-
-    refs/stubs/<org>/<stubref>/stub/<name>                    tree: stub.yaml
-    refs/stubs/<org>/<stubref>/gpt_chat_task/<chat>/<name>    tree: chat.yaml
-
-The trees reuse the live tree's blobs. Org, stubref, chat and name are identifiers (no ``/``), so
-every ref has a fixed depth and the two shapes differ in their fourth component: no ref can be a
-directory of another. A stub snapshot with children pins each child snapshot's commit in a
-``Child: KEY=CHAT <commit>`` trailer (next to ``Child-Snapshot: <uuid>``), so every parent commit
-says exactly which chat states were saved with it.
+How a snapshot is stored (refs, trees, trailers) is ``stub_refs``; the stub's live state in its
+org's tree is ``stub_live``.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from . import yamlio
-from .errors import Conflict, InvalidInput, NotFound, RepositoryError
-from .gitstore import BLOB_MODE, CommitInfo, Existing, GitStore, format_message
+from .errors import Conflict, InvalidInput, NotFound
+from .gitstore import BLOB_MODE, Existing, GitStore, format_message
 from .models import (
     ChildSnapshot,
     DeletedStubSnapshot,
@@ -47,134 +36,24 @@ from .stub_live import (
     stub_not_found,
     write_live,
 )
-
-STUB_TYPE = "stub"
-CHAT_TYPE = "gpt_chat_task"
-SNAPSHOT_TYPES = (STUB_TYPE, CHAT_TYPE)
-DEFAULT_NAME = "_default"
-CHAT_FILE = "chat.yaml"
-REFS_PREFIX = "refs/stubs/"
-
-
-@dataclass(frozen=True)
-class Selector:
-    """Which named snapshot of a stub: its type, its name and, for a GPT chat task, the chat."""
-
-    type: str = STUB_TYPE
-    name: str = DEFAULT_NAME
-    chat: str | None = None
-
-    def check(self) -> None:
-        """InvalidInput unless the type is known, the names are identifiers and --chat fits the type."""
-        if self.type not in SNAPSHOT_TYPES:
-            raise InvalidInput(f"snapshot type {self.type!r} is not one of {', '.join(SNAPSHOT_TYPES)}")
-        require_identifier("snapshot name", self.name)
-        if self.type == CHAT_TYPE and self.chat is None:
-            raise InvalidInput(f"--chat is required with --type {CHAT_TYPE}")
-        if self.type == STUB_TYPE and self.chat is not None:
-            raise InvalidInput(f"--chat is only for --type {CHAT_TYPE} (a stub snapshot takes --all-chats or --child)")
-        if self.chat is not None:
-            require_identifier("chat name", self.chat)
-
-    def ref(self, org: str, stubref: str) -> str:
-        if self.type == STUB_TYPE:
-            return f"{stub_refs_prefix(org, stubref)}/{STUB_TYPE}/{self.name}"
-        return f"{stub_refs_prefix(org, stubref)}/{CHAT_TYPE}/{self.chat}/{self.name}"
-
-    def describe(self, stubref: str) -> str:
-        if self.type == STUB_TYPE:
-            return f"stub snapshot {self.name!r} of {stubref}"
-        return f"{CHAT_TYPE} snapshot {self.name!r} of chat {self.chat} of stub {stubref}"
-
-    @property
-    def file(self) -> str:
-        return STUB_FILE if self.type == STUB_TYPE else CHAT_FILE
-
-
-@dataclass(frozen=True)
-class Saved:
-    """A named snapshot's tip commit and what its trailers say."""
-
-    ref: str
-    selector: Selector
-    commit: CommitInfo
-    uuid: str
-    created_at: str
-    children: list[ChildSnapshot]
-
-    def child_of(self, key: str) -> ChildSnapshot:
-        """This snapshot as a parent's ``key`` child."""
-        return ChildSnapshot(key=key, chat_name=self.selector.chat, stubber_snapshot_uuid=self.uuid, commit=self.commit.id)
-
-
-def stub_refs_prefix(org: str, stubref: str) -> str:
-    return f"{REFS_PREFIX}{org}/{stubref}"
-
-
-def selector_of(relative_ref: str) -> Selector | None:
-    """The selector a ref below ``refs/stubs/<org>/<stubref>/`` names, or None for a foreign shape."""
-    parts = relative_ref.split("/")
-    if parts[0] == STUB_TYPE and len(parts) == 2:
-        return Selector(STUB_TYPE, parts[1])
-    if parts[0] == CHAT_TYPE and len(parts) == 3:
-        return Selector(CHAT_TYPE, parts[2], parts[1])
-    return None
-
-
-# --- reading ------------------------------------------------------------------------------------------
-
-
-def read_saved(store: GitStore, ref: str, selector: Selector, tip: str) -> Saved:
-    """A snapshot's tip, from its commit's trailers."""
-    commit = store.read_commit(tip)
-    trailers = commit.trailers
-    if not trailers.get("Snapshot-Uuid") or not trailers.get("Created-At"):
-        raise RepositoryError(f"{ref} points at {tip}, which is not a gitsnap stub snapshot (no Snapshot-Uuid trailer)")
-    return Saved(ref, selector, commit, trailers["Snapshot-Uuid"][0], trailers["Created-At"][0], _children(ref, trailers))
-
-
-def _children(ref: str, trailers: dict[str, list[str]]) -> list[ChildSnapshot]:
-    uuids, entries = trailers.get("Child-Snapshot", []), trailers.get("Child", [])
-    if len(uuids) != len(entries):
-        raise RepositoryError(f"{ref}: {len(uuids)} Child-Snapshot trailers but {len(entries)} Child trailers")
-    children = []
-    for child_uuid, entry in zip(uuids, entries):
-        mapping, _, commit = entry.partition(" ")
-        key, _, chat = mapping.partition("=")
-        children.append(ChildSnapshot(key=key, chat_name=chat, stubber_snapshot_uuid=child_uuid, commit=commit))
-    return children
-
-
-def find_saved(store: GitStore, org: str, stubref: str, selector: Selector) -> Saved:
-    """The named snapshot's tip; NotFound when there is none."""
-    ref = selector.ref(org, stubref)
-    tip = store.read_ref(ref)
-    if tip is None:
-        raise NotFound(f"no {selector.describe(stubref)} in org {org} (gitsnap stub snapshot list {stubref})",
-                       title="Snapshot not found")
-    return read_saved(store, ref, selector, tip)
-
-
-def _saved_blob(store: GitStore, commit: CommitInfo, file: str) -> str:
-    entry = store.lookup(commit.tree, file)
-    if entry is None:
-        raise RepositoryError(f"snapshot commit {commit.id} has no {file}")
-    return entry[1]
-
-
-def _child_blob(store: GitStore, child: ChildSnapshot) -> str:
-    return _saved_blob(store, store.read_commit(child.commit), CHAT_FILE)
-
-
-def snapshot_data(store: GitStore, saved: Saved) -> dict:
-    """What was saved: the chat's state, or stub.yaml's data plus each child's chat state by chat name."""
-    data = yamlio.load(store.read_blob(_saved_blob(store, saved.commit, saved.selector.file)))
-    if saved.children:
-        data[CHATS_DIR] = {c.chat_name: yamlio.load(store.read_blob(_child_blob(store, c))) for c in saved.children}
-    return data
+from .stub_refs import (
+    CHAT_TYPE,
+    STUB_TYPE,
+    Saved,
+    Selector,
+    child_blob,
+    find_saved,
+    read_saved,
+    save_one,
+    saved_blob,
+    selector_of,
+    snapshot_data,
+    stub_refs_prefix,
+)
 
 
 def snapshot_result(store: GitStore, org: str, stubref: str, saved: Saved, was_saved: bool = False) -> StubSnapshotResult:
+    """The platform's result shape for a snapshot's tip."""
     snapshot = StubSnapshot(
         stubber_snapshot_uuid=saved.uuid,
         child_snapshot_references=[c.stubber_snapshot_uuid for c in saved.children],
@@ -250,8 +129,10 @@ def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selecto
     document = load_stub(source) if source is not None else None
     if document is not None and document.stubref != stubref:
         raise InvalidInput(f"{source}: stubref {document.stubref!r} is not {stubref!r}, the stub being saved")
-    org = find_stub_org(store, stubref) if org is None else org
-    require_identifier("org", org)
+    if org is None:
+        org = find_stub_org(store, stubref)
+    else:
+        require_identifier("org", org)
     tip = org_tip(store, org)
     live = live_stub_of(store, document) if document else read_live_stub(store, store.read_commit(tip).tree, stubref)
     if live is None:
@@ -263,13 +144,13 @@ def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selecto
     if document is not None:
         commit_stub_document(store, org, document)
     if selector.type == CHAT_TYPE:
-        saved, was_saved = _save(store, org, stubref, selector, live.chats[selector.chat], [])
+        saved, was_saved = save_one(store, org, stubref, selector, live.chats[selector.chat], [])
         return snapshot_result(store, org, stubref, saved, was_saved)
     child_refs = []
     for key, chat in sorted(chosen.items()):
-        child, _ = _save(store, org, stubref, Selector(CHAT_TYPE, selector.name, chat), live.chats[chat], [])
+        child, _ = save_one(store, org, stubref, Selector(CHAT_TYPE, selector.name, chat), live.chats[chat], [])
         child_refs.append(child.child_of(key))
-    saved, was_saved = _save(store, org, stubref, selector, live.stub_blob, child_refs)
+    saved, was_saved = save_one(store, org, stubref, selector, live.stub_blob, child_refs)
     return snapshot_result(store, org, stubref, saved, was_saved)
 
 
@@ -293,40 +174,6 @@ def _check_chat(live: LiveStub, stubref: str, chat: str) -> None:
         raise NotFound(f"chat {chat} not found in stub {stubref} (its chats: {known})", title="Chat not found")
 
 
-def _save(store: GitStore, org: str, stubref: str, selector: Selector, blob: str,
-          children: list[ChildSnapshot]) -> tuple[Saved, bool]:
-    """Move the named ref to a commit of ``blob`` (CAS), unless the tip already holds it and these children."""
-    ref = selector.ref(org, stubref)
-    tree = store.build_tree({selector.file: Existing(BLOB_MODE, blob)})
-
-    def build(tip: str | None) -> tuple[str | None, tuple[str, bool]]:
-        old = read_saved(store, ref, selector, tip) if tip else None
-        if old and old.commit.tree == tree and old.children == children:
-            return None, (tip, False)
-        snapshot_uuid = old.uuid if old else str(uuid.uuid4())
-        created_at = old.created_at if old else iso_utc(store.identity("COMMITTER").time)
-        message = _save_message(org, stubref, selector, snapshot_uuid, created_at, children)
-        commit = store.write_commit(tree, [tip] if tip else [], message)
-        return commit, (commit, True)
-
-    commit, was_saved = store.update_ref(ref, build)
-    return read_saved(store, ref, selector, commit), was_saved
-
-
-def _save_message(org: str, stubref: str, selector: Selector, snapshot_uuid: str, created_at: str,
-                  children: list[ChildSnapshot]) -> str:
-    what = f"stub {stubref}" if selector.type == STUB_TYPE else f"chat {selector.chat} of stub {stubref}"
-    trailers = [("Snapshot-Uuid", snapshot_uuid), ("Snapshot-Type", selector.type),
-                ("Snapshot-Name", selector.name), ("Stubref", stubref), ("Org", org)]
-    if selector.chat is not None:
-        trailers.append(("Chat", selector.chat))
-    trailers.append(("Created-At", created_at))
-    for child in children:
-        trailers.append(("Child-Snapshot", child.stubber_snapshot_uuid))
-        trailers.append(("Child", f"{child.key}={child.chat_name} {child.commit}"))
-    return format_message(f"Save {what} as {selector.name}", trailers=trailers)
-
-
 # --- restoring and deleting --------------------------------------------------------------------------
 
 
@@ -338,12 +185,12 @@ def restore_snapshot(store: GitStore, stubref: str, org: str | None, selector: S
     selector.check()
     org = _snapshot_org(store, stubref, org)
     saved = find_saved(store, org, stubref, selector)
-    blob = _saved_blob(store, saved.commit, selector.file)
+    blob = saved_blob(store, saved.commit, selector.file)
     if selector.type == CHAT_TYPE:
         chats = {selector.chat: blob}
         stub_files: dict = {}
     else:
-        chats = {child.chat_name: _child_blob(store, child) for child in saved.children}
+        chats = {child.chat_name: child_blob(store, child) for child in saved.children}
         stub_files = {STUB_FILE: Existing(BLOB_MODE, blob)}
     if chats:
         stub_files[CHATS_DIR] = {f"{chat}{YAML}": Existing(BLOB_MODE, sha) for chat, sha in chats.items()}
@@ -361,8 +208,7 @@ def restore_snapshot(store: GitStore, stubref: str, org: str | None, selector: S
     trailers = [("Org", org), ("Stubref", stubref), ("Snapshot-Type", selector.type), ("Snapshot-Name", selector.name)]
     trailers += [("Chat", selector.chat)] if selector.chat else []
     trailers += [("Snapshot-Uuid", saved.uuid), ("Snapshot-Commit", saved.commit.id)]
-    what = f"stub {stubref}" if selector.type == STUB_TYPE else f"chat {selector.chat} of stub {stubref}"
-    message = format_message(f"Restore {what} from snapshot {selector.name}", trailers=trailers)
+    message = format_message(f"Restore {selector.target(stubref)} from snapshot {selector.name}", trailers=trailers)
     change = write_live(store, org, spec, message, kept_chats)
     return StubRestoreResult(
         message="No changes" if change.skipped else "Restored", skipped=change.skipped, commit=change.commit,
@@ -386,7 +232,7 @@ def delete_snapshot(store: GitStore, stubref: str, org: str | None, selector: Se
     store.delete_ref(saved.ref, saved.commit.id)
     deleted, kept = [_deleted(saved)], []
     for child in saved.children:
-        removed = with_children and _delete_child(store, org, stubref, selector.name, child)
+        removed = _delete_child(store, org, stubref, selector.name, child) if with_children else None
         if removed:
             deleted.append(removed)
         else:

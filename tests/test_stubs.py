@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gitsnap import Store
 from gitsnap.models import IDENTIFIER_RULE, identifier_problem
-from gitsnap.stubs import Selector
+from gitsnap.stub_refs import Selector
 from tests.conftest import all_objects, all_refs, fsck, git, run_cli
 
 ORG = "64ee9a8b1e7f2a0011223344"
@@ -431,7 +431,7 @@ def test_show_of_an_unknown_snapshot_is_not_found(repo, api):
     result = cli(repo, "stub", "snapshot", "show", STUB, "--name", "never", "--json")
     assert result.exit_code == 3
     assert result.json["error"] == "Snapshot not found"
-    assert "no stub snapshot 'never' of lead-intake-flow in org" in result.json["details"]
+    assert "no stub snapshot 'never' of stub lead-intake-flow in org" in result.json["details"]
 
 
 def test_snapshots_outlive_the_stub_in_the_live_state(repo, api, live):

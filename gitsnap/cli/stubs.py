@@ -8,7 +8,7 @@ import click
 
 from .. import yamlio
 from ..models import StubDeleteResult, StubRestoreResult, StubSnapshotList, StubSnapshotResult
-from ..stubs import DEFAULT_NAME, SNAPSHOT_TYPES, STUB_TYPE
+from ..stub_refs import DEFAULT_NAME, SNAPSHOT_TYPES, STUB_TYPE
 from .base import Group, State, pass_state, short, table
 
 
