@@ -229,7 +229,7 @@ def _directory_path(root: str, files: dict[tuple, str], loc: tuple) -> str:
 
 def load_stub(source: str) -> Stub:
     """Read and validate one stub ``{stubref, data, chats}`` from a .json/.yaml file or ``-`` (stdin)."""
-    if source != "-" and not os.path.isfile(source):
+    if source != "-" and (not os.path.exists(source) or os.path.isdir(source)):  # pipes such as <(...) are fine
         raise NotFound(f"{source}: no such file", title="Source not found")
     problems = _Problems()
     document, name = _read_one_document(source, problems)

@@ -86,13 +86,10 @@ def stub_not_found(stubref: str, org: str) -> NotFound:
 
 def commit_stub_document(store: GitStore, org: str, stub: Stub) -> LiveChange:
     """Make a stub document the stub's live state: its directory replaced wholly, the rest kept."""
-    subject = f"Update stub {stub.stubref}"
-    trailers = [("Org", org), ("Stubref", stub.stubref)]
-
-    def spec(_tree: str) -> TreeSpec:
-        return {STUBS_DIR: {stub.stubref: Existing(TREE_MODE, store.build_tree(stub_tree_spec(stub)))}}
-
-    return write_live(store, org, spec, format_message(subject, trailers=trailers))
+    stub_tree = store.build_tree(stub_tree_spec(stub))
+    spec = {STUBS_DIR: {stub.stubref: Existing(TREE_MODE, stub_tree)}}
+    message = format_message(f"Update stub {stub.stubref}", trailers=[("Org", org), ("Stubref", stub.stubref)])
+    return write_live(store, org, lambda _tree: spec, message)
 
 
 def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], message: str,

@@ -255,6 +255,20 @@ def test_from_file_is_checked_against_the_chosen_children_before_anything_is_wri
     assert all_refs(repo) == refs
 
 
+def test_from_file_adds_a_new_stub_to_the_named_org(repo, live, write):
+    document = {"stubref": "new-flow", "data": {"step": 1}, "chats": {"intake": {"messages": []}}}
+    result = cli(repo, "stub", "snapshot", "save", "new-flow", "--org", ORG, "--from", write(document), "--all-chats")
+    assert result.exit_code == 0, result.stderr
+    assert git(repo, "ls-tree", "-r", "--name-only", f"{LIVE}:stubs/new-flow").split() == ["chats/intake.yaml", "stub.yaml"]
+    assert f"refs/stubs/{ORG}/new-flow/gpt_chat_task/intake/_default" in all_refs(repo)
+
+
+def test_from_stdin(repo, live):
+    document = json.dumps({**stub_doc(), "data": {"step": 7}})
+    result = cli(repo, "stub", "snapshot", "save", STUB, "--from", "-", "--json", input=document)
+    assert result.json["snapshot"]["snapshot"]["data"] == {"step": 7}
+
+
 def test_from_a_missing_file_is_not_found(repo, live, tmp_path):
     result = cli(repo, "stub", "snapshot", "save", STUB, "--from", str(tmp_path / "nope.json"), "--json")
     assert result.exit_code == 3 and result.json["error"] == "Source not found"
@@ -320,6 +334,25 @@ def test_a_bad_stubref_is_rejected_by_every_command(repo, live, command):
     result = cli(repo, "stub", "snapshot", command, "../x")
     assert result.exit_code == 2
     assert "stubref '../x' is not a valid identifier" in result.stderr
+    assert all_refs(repo) == refs
+
+
+@pytest.mark.parametrize("command", ["show", "restore", "delete"])
+@pytest.mark.parametrize("bad", ["../x", "a\nb"])
+def test_a_bad_snapshot_name_is_rejected_by_every_selector_command(repo, api, command, bad):
+    api.save_stub_snapshot(STUB)
+    refs = all_refs(repo)
+    result = cli(repo, "stub", "snapshot", command, STUB, "--name", bad)
+    assert result.exit_code == 2
+    assert result.stderr == f"gitsnap: snapshot name {bad!r} is not a valid identifier (must match {IDENTIFIER_RULE})\n"
+    assert all_refs(repo) == refs
+
+
+@pytest.mark.parametrize("command", ["list", "show", "restore", "delete"])
+def test_an_unknown_stub_is_not_found_by_every_command(repo, live, command):
+    refs = all_refs(repo)
+    result = cli(repo, "stub", "snapshot", command, "no-such-stub", "--json")
+    assert (result.exit_code, result.json["error"]) == (3, "Stub not found")
     assert all_refs(repo) == refs
 
 
@@ -460,6 +493,17 @@ def test_stub_snapshots_travel_with_an_explicit_refspec(repo, api, tmp_path):
     fsck(copy)
     shown = cli(copy, "stub", "snapshot", "show", STUB, "--name", "x", "--json").json
     assert shown == cli(repo, "stub", "snapshot", "show", STUB, "--name", "x", "--json").json
+
+
+def test_overwrite_and_delete_work_on_refs_packed_by_git(repo, api, live):
+    api.save_stub_snapshot(STUB, name="x", all_chats=True)
+    git(repo, "pack-refs", "--all", "--prune")
+    live(stub_doc(step=2))
+    assert api.save_stub_snapshot(STUB, name="x", all_chats=True).saved
+    assert count(repo, f"{STUB_REF}/x") == 2
+    api.delete_stub_snapshot(STUB, name="x", with_children=True)
+    assert set(all_refs(repo)) == {LIVE}
+    fsck(repo)
 
 
 def test_python_api_returns_the_platform_shape(api):
