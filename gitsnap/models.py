@@ -185,3 +185,88 @@ class ExportResult(Result):
     commit: str
     out: str
     files: int
+
+
+# --- stub snapshots --------------------------------------------------------------------------------
+
+
+class ChildSnapshot(Result):
+    """A GPT chat task snapshot a stub snapshot references, pinned to the commit saved with it."""
+
+    key: str
+    chat_name: str
+    stubber_snapshot_uuid: str
+    commit: str
+
+
+class StubSnapshot(Result):
+    """A named stub or GPT chat task snapshot, in the platform's Snapshot Save result shape."""
+
+    stubber_snapshot_uuid: str
+    child_snapshot_references: list[str]
+    created_at: str = Field(serialization_alias="createdAt")
+    orguuid: str
+    snapshot: dict[str, Any]
+    snapshot_name: str
+    snapshot_type: str
+    stubref: str
+    updated_at: str = Field(serialization_alias="updatedAt")
+
+
+class StubSnapshotResult(Result):
+    """``{"snapshot": ...}`` exactly; the excluded fields serve the human rendering only."""
+
+    snapshot: StubSnapshot
+    saved: bool = Field(default=False, exclude=True)
+    commit: str = Field(exclude=True)
+    chat_name: str | None = Field(default=None, exclude=True)
+    children: list[ChildSnapshot] = Field(default=[], exclude=True)
+
+
+class StubSnapshotSummary(Result):
+    snapshot_type: str
+    snapshot_name: str
+    chat_name: str | None
+    stubber_snapshot_uuid: str
+    created_at: str = Field(serialization_alias="createdAt")
+    updated_at: str = Field(serialization_alias="updatedAt")
+    saves: int
+    commit: str
+    children: list[ChildSnapshot]
+
+
+class StubSnapshotList(Result):
+    orguuid: str
+    stubref: str
+    snapshots: list[StubSnapshotSummary]
+
+
+class StubRestoreResult(Result):
+    message: str
+    skipped: bool
+    commit: str
+    orguuid: str
+    stubref: str
+    snapshot_type: str
+    snapshot_name: str
+    chat_name: str | None
+    stubber_snapshot_uuid: str
+    files: list[str]
+    kept_chats: list[str] = Field(serialization_alias="keptChats")
+
+
+class DeletedStubSnapshot(Result):
+    snapshot_type: str
+    snapshot_name: str
+    chat_name: str | None
+    stubber_snapshot_uuid: str
+    ref: str
+    commit: str
+
+
+class StubDeleteResult(Result):
+    message: str
+    orguuid: str
+    stubref: str
+    deleted: list[DeletedStubSnapshot]
+    kept_children: list[ChildSnapshot] = Field(serialization_alias="keptChildren")

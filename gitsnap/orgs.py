@@ -23,12 +23,13 @@ from .models import (
     OrgList,
     OrgLog,
     OrgSummary,
+    Stub,
     TreeChanges,
     User,
     check_identifier,
     iso_utc,
 )
-from .sources import Progress, load_export
+from .sources import STUB_FILE, Progress, load_export
 
 ORG_FILE = "org.yaml"
 ORGS_PREFIX = "refs/heads/orgs/"
@@ -56,17 +57,20 @@ def org_tree_spec(export: OrgExport) -> dict[str, Any]:
     for path, sha in export._unchanged_files.items():
         collection, name = path.split("/")
         spec.setdefault(collection, {})[name] = Existing(BLOB_MODE, sha)
-    stubs = {}
-    for stub in export.stubs:
-        stub_data = stub.canonical()
-        chats = stub_data.pop("chats")
-        entry: dict[str, Any] = {"stub.yaml": yamlio.dump(stub_data)}
-        if chats:
-            entry["chats"] = {f"{name}.yaml": yamlio.dump(chat) for name, chat in chats.items()}
-        stubs[stub.stubref] = entry
+    stubs = {stub.stubref: stub_tree_spec(stub) for stub in export.stubs}
     if stubs:
         spec["stubs"] = stubs
     return spec
+
+
+def stub_tree_spec(stub: Stub) -> dict[str, Any]:
+    """A stub's directory in the org tree: ``stub.yaml`` and ``chats/<chat>.yaml``."""
+    stub_data = stub.canonical()
+    chats = stub_data.pop("chats")
+    entry: dict[str, Any] = {STUB_FILE: yamlio.dump(stub_data)}
+    if chats:
+        entry["chats"] = {f"{name}.yaml": yamlio.dump(chat) for name, chat in chats.items()}
+    return entry
 
 
 def read_org_document(store: GitStore, tree: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from . import yamlio
 from .errors import InvalidInput, NotFound
-from .models import ENTITY_COLLECTIONS, OrgExport
+from .models import ENTITY_COLLECTIONS, OrgExport, Stub
 
 Progress = Callable[[str, int, int], None]
 LiveFiles = Callable[[str], dict[str, str]]
@@ -76,17 +76,11 @@ def load_export(source: str, progress: Progress | None = None, live_files: LiveF
     """
     problems = _Problems()
     unchanged: dict[str, str] = {}
-    if source == "-":
-        document = read_document(sys.stdin.buffer.read(), "<stdin>", problems)
-        where: Callable[[tuple], str] = lambda loc: _document_path("<stdin>", loc)
-    elif os.path.isdir(source):
+    if source != "-" and os.path.isdir(source):
         document, where = _read_directory(source, problems, progress, live_files, unchanged)
-    elif os.path.isfile(source):
-        with open(source, "rb") as handle:
-            data = handle.read()
-        as_json = True if source.endswith(".json") else False if source.endswith((".yaml", ".yml")) else None
-        document = read_document(data, source, problems, as_json)
-        where = lambda loc: _document_path(source, loc)
+    elif source == "-" or os.path.exists(source):
+        document, name = _read_one_document(source, problems)
+        where: Callable[[tuple], str] = lambda loc: _document_path(name, loc)
     else:
         raise NotFound(f"{source}: no such file or directory", title="Source not found")
     problems.raise_if_any(source)
@@ -103,8 +97,7 @@ def validate_export(document: dict, source: str, where: Callable[[tuple], str]) 
     try:
         export = OrgExport.model_validate(document)
     except ValidationError as error:
-        for item in error.errors(include_url=False):
-            problems.append(f"{where(item['loc'])}: {_describe(item)}")
+        _add_validation_problems(problems, error, where)
         problems.raise_if_any(source)
         raise  # unreachable: a ValidationError always has errors
     for collection in (*ENTITY_COLLECTIONS, "stubs"):
@@ -116,6 +109,11 @@ def validate_export(document: dict, source: str, where: Callable[[tuple], str]) 
             seen.add(key)
     problems.raise_if_any(source)
     return export
+
+
+def _add_validation_problems(problems: _Problems, error: ValidationError, where: Callable[[tuple], str]) -> None:
+    for item in error.errors(include_url=False):
+        problems.append(f"{where(item['loc'])}: {_describe(item)}")
 
 
 def _describe(item: dict) -> str:
@@ -138,6 +136,16 @@ def _document_path(name: str, loc: tuple) -> str:
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return f"{name}: {path}" if path else name
+
+
+def _read_one_document(source: str, problems: _Problems) -> tuple[Any, str]:
+    """One document from a .json/.yaml file or ``-`` (stdin), and the name problems report it under."""
+    if source == "-":
+        return read_document(sys.stdin.buffer.read(), "<stdin>", problems), "<stdin>"
+    with open(source, "rb") as handle:
+        data = handle.read()
+    as_json = True if source.endswith(".json") else False if source.endswith((".yaml", ".yml")) else None
+    return read_document(data, source, problems, as_json), source
 
 
 # --- the directory (org-tree) form -------------------------------------------------------------------
@@ -242,3 +250,23 @@ def _directory_path(root: str, files: dict[tuple, str], loc: tuple) -> str:
             rest = ".".join(str(part) for part in loc[length:])
             return f"{files[prefix]}: {rest}" if rest else files[prefix]
     return _document_path(root, loc)
+
+
+# --- stubs -------------------------------------------------------------------------------------------
+
+
+def load_stub(source: str) -> Stub:
+    """Read and validate one stub ``{stubref, data, chats}`` from a .json/.yaml file or ``-`` (stdin)."""
+    if source != "-" and (not os.path.exists(source) or os.path.isdir(source)):  # pipes such as <(...) are fine
+        raise NotFound(f"{source}: no such file", title="Source not found")
+    problems = _Problems()
+    document, name = _read_one_document(source, problems)
+    problems.raise_if_any(source)
+    if not isinstance(document, dict):
+        raise InvalidInput(f"{name}: expected one stub, a mapping with stubref, data, chats; got {type(document).__name__}")
+    try:
+        return Stub.model_validate(document)
+    except ValidationError as error:
+        _add_validation_problems(problems, error, lambda loc: _document_path(name, loc))
+        problems.raise_if_any(source)
+        raise  # unreachable: a ValidationError always has errors

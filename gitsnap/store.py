@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
-from . import orgs
+from . import orgs, stubs
 from .gitstore import GitStore
-from .models import ExportResult, InitResult, ImportResult, OrgList, OrgLog
+from .models import (
+    ExportResult,
+    ImportResult,
+    InitResult,
+    OrgList,
+    OrgLog,
+    StubDeleteResult,
+    StubRestoreResult,
+    StubSnapshotList,
+    StubSnapshotResult,
+)
 from .sources import Progress
 
 DEFAULT_REPO = "gitsnap.git"
@@ -42,3 +53,29 @@ class Store:
 
     def org_log(self, org_id: str, limit: int | None = None) -> OrgLog:
         return orgs.org_log(self.git, org_id, limit)
+
+    # --- stub snapshots ---
+
+    def save_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
+                           name: str = "_default", chat: str | None = None, all_chats: bool = False,
+                           children: Mapping[str, str] | None = None, source: str | None = None) -> StubSnapshotResult:
+        """Save a stub (with all or chosen chats as children) or one GPT chat task under a name."""
+        selector = stubs.Selector(snapshot_type, name, chat)
+        return stubs.save_snapshot(self.git, stubref, org, selector, all_chats, children, source)
+
+    def list_stub_snapshots(self, stubref: str, *, org: str | None = None) -> StubSnapshotList:
+        return stubs.list_snapshots(self.git, stubref, org)
+
+    def show_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
+                           name: str = "_default", chat: str | None = None) -> StubSnapshotResult:
+        return stubs.show_snapshot(self.git, stubref, org, stubs.Selector(snapshot_type, name, chat))
+
+    def restore_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
+                              name: str = "_default", chat: str | None = None) -> StubRestoreResult:
+        """Put a snapshot's stub (and its saved chats), or its one chat, back into the live state."""
+        return stubs.restore_snapshot(self.git, stubref, org, stubs.Selector(snapshot_type, name, chat))
+
+    def delete_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
+                             name: str = "_default", chat: str | None = None,
+                             with_children: bool = False) -> StubDeleteResult:
+        return stubs.delete_snapshot(self.git, stubref, org, stubs.Selector(snapshot_type, name, chat), with_children)

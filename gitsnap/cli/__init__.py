@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import GitsnapError
 from .base import Group, State
 from .orgs import init, org
+from .stubs import stub
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,6 +43,7 @@ def cli(ctx: click.Context, repo: str | None, as_json: bool) -> None:
 
 cli.add_command(init)
 cli.add_command(org)
+cli.add_command(stub)
 
 
 def _report(message_lines: list[str], title: str, as_json: bool) -> None:

@@ -1,0 +1,110 @@
+"""A stub's live state in its org's tree (``stubs/<stubref>/stub.yaml``, ``chats/<chat>.yaml``).
+
+Finding which org holds a stub, reading its state as blob ids, and committing a new state (from
+``--from`` or a restore) on the org's live branch by compare-and-swap.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import InvalidInput, NotFound
+from .gitstore import TREE_MODE, Existing, GitStore, TreeSpec, format_message
+from .models import Stub, identifier_problem
+from .orgs import ORGS_PREFIX, org_ref, stub_tree_spec
+from .sources import STUB_FILE
+
+STUBS_DIR = "stubs"
+CHATS_DIR = "chats"
+YAML = ".yaml"
+
+
+@dataclass(frozen=True)
+class LiveStub:
+    """A stub's state as blob ids: its ``stub.yaml`` and each chat's file, by chat name."""
+
+    stub_blob: str
+    chats: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiveChange:
+    """What one commit on the live branch changed (``commit`` is the tip when nothing did)."""
+
+    commit: str
+    skipped: bool
+    files: list[str]
+    kept_chats: list[str]
+
+
+def require_identifier(what: str, value: str) -> None:
+    """InvalidInput naming ``what`` and the rule when ``value`` cannot be a path or ref component."""
+    problem = identifier_problem(value)
+    if problem:
+        raise InvalidInput(f"{what} {problem}")
+
+
+def read_live_stub(store: GitStore, tree: str, stubref: str) -> LiveStub | None:
+    """The stub's state in an org tree, or None when the tree has no such stub."""
+    directory = store.lookup(tree, f"{STUBS_DIR}/{stubref}")
+    if directory is None or not stat.S_ISDIR(directory[0]):
+        return None
+    stub = store.lookup(directory[1], STUB_FILE)
+    if stub is None:
+        return None
+    chats = store.lookup(directory[1], CHATS_DIR)
+    entries = store.tree_entries(chats[1]) if chats and stat.S_ISDIR(chats[0]) else []
+    return LiveStub(stub[1], {name[: -len(YAML)]: sha for name, _, sha in entries if name.endswith(YAML)})
+
+
+def live_stub_of(store: GitStore, stub: Stub) -> LiveStub:
+    """The blob ids a stub document will have once committed (nothing is written)."""
+    spec = stub_tree_spec(stub)
+    chats = spec.get(CHATS_DIR, {})
+    return LiveStub(store.blob_id(spec[STUB_FILE]), {name[: -len(YAML)]: store.blob_id(data) for name, data in chats.items()})
+
+
+def find_stub_org(store: GitStore, stubref: str, has_snapshots: Callable[[str], bool] | None = None) -> str:
+    """The one org whose live tree holds the stub (or, with ``has_snapshots``, that has snapshots of it)."""
+    found = []
+    for ref, tip in sorted(store.list_refs(ORGS_PREFIX).items()):
+        org = ref[len(ORGS_PREFIX):]
+        if read_live_stub(store, store.read_commit(tip).tree, stubref) or (has_snapshots and has_snapshots(org)):
+            found.append(org)
+    if len(found) > 1:
+        raise InvalidInput(f"stub {stubref} is in several orgs: {', '.join(found)}; choose one with --org")
+    if not found:
+        raise NotFound(f"stub {stubref} not found in any org (gitsnap org list)", title="Stub not found")
+    return found[0]
+
+
+def stub_not_found(stubref: str, org: str) -> NotFound:
+    return NotFound(f"stub {stubref} not found in org {org}'s live state", title="Stub not found")
+
+
+def commit_stub_document(store: GitStore, org: str, stub: Stub) -> LiveChange:
+    """Make a stub document the stub's live state: its directory replaced wholly, the rest kept."""
+    stub_tree = store.build_tree(stub_tree_spec(stub))
+    spec = {STUBS_DIR: {stub.stubref: Existing(TREE_MODE, stub_tree)}}
+    message = format_message(f"Update stub {stub.stubref}", trailers=[("Org", org), ("Stubref", stub.stubref)])
+    return write_live(store, org, lambda _tree: spec, message)
+
+
+def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], message: str,
+               kept_chats: Callable[[str], list[str]] = lambda _tree: []) -> LiveChange:
+    """Lay ``spec(tip tree)`` over the org's live tree in one commit (CAS, rebuilt on a lost race)."""
+
+    def build(tip: str | None) -> tuple[str | None, LiveChange]:
+        if tip is None:
+            raise NotFound(f"org {org} not found in {store.path} (gitsnap org list)", title="Org not found")
+        base = store.read_commit(tip).tree
+        tree = store.build_tree(spec(base), base=base, replace=False)
+        files = [path for path, _, _ in store.diff_trees(base, tree)]
+        if tree == base:
+            return None, LiveChange(tip, True, files, kept_chats(base))
+        commit = store.write_commit(tree, [tip], message)
+        return commit, LiveChange(commit, False, files, kept_chats(base))
+
+    return store.update_ref(org_ref(org), build)
