@@ -175,7 +175,8 @@ class GitStore:
             return cls(path), False
         if os.path.exists(path) and os.listdir(path):
             raise InvalidInput(f"{path} exists and is not empty; choose another --repo")
-        repo = Repo.init_bare(path, mkdir=not os.path.exists(path))
+        os.makedirs(path, exist_ok=True)
+        repo = Repo.init_bare(path)
         config = repo.get_config()
         config.set(("gc",), "auto", "0")  # dulwich's auto-gc would pack refs under writers
         config.write_to_path()
@@ -402,13 +403,24 @@ class GitStore:
         )
 
     def resolve_commit(self, revision: str) -> str | None:
-        """The commit a git revision (ref, short ref, id, ``rev~n``) names, or None."""
+        """The commit a git revision names (ref, short ref, id, with ``~n``/``^n`` suffixes), or None."""
         from dulwich.objectspec import parse_commit
 
+        match = re.fullmatch(r"(.+?)((?:[~^]\d*)*)", revision)
+        base, suffix = match.groups() if match else (revision, "")
         try:
-            return parse_commit(self.repo, revision.encode()).id.decode()
+            sha = parse_commit(self.repo, base.encode()).id.decode()
         except (KeyError, ValueError, NotImplementedError):
             return None
+        for op, digits in re.findall(r"([~^])(\d*)", suffix):
+            count = int(digits) if digits else 1
+            steps = [1] * count if op == "~" else ([count] if count else [])
+            for parent_number in steps:
+                parents = self.read_commit(sha).parents
+                if len(parents) < parent_number:
+                    return None
+                sha = parents[parent_number - 1]
+        return sha
 
     # --- refs ---
 
