@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, StrictStr
 
+from .errors import InvalidInput
+
 IDENTIFIER_RULE = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, no '..', not ending in '.lock' or '.'"
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
@@ -31,6 +33,13 @@ def check_identifier(value: str) -> str:
     if problem:
         raise ValueError(problem)
     return value
+
+
+def require_identifier(what: str, value: str) -> None:
+    """InvalidInput naming ``what`` and the rule when ``value`` cannot be a path or ref component."""
+    problem = identifier_problem(value)
+    if problem:
+        raise InvalidInput(f"{what} {problem}")
 
 
 Identifier = Annotated[StrictStr, AfterValidator(check_identifier)]

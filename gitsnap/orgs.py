@@ -7,11 +7,13 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import yamlio
 from .errors import InvalidInput, NotFound
-from .gitstore import BLOB_MODE, Existing, GitStore, Identity, format_message
+from .gitstore import BLOB_MODE, Existing, GitStore, Identity, TreeSpec, format_message
 from .models import (
     CONFIG_COLLECTIONS,
     ENTITY_COLLECTIONS,
@@ -45,6 +47,51 @@ def org_tip(store: GitStore, org_id: str) -> str:
     if tip is None:
         raise NotFound(f"org {org_id} not found in {store.path} (gitsnap org list)", title="Org not found")
     return tip
+
+
+def find_org(store: GitStore, kind: str, key: str, in_tree: Callable[[str], bool],
+             has_refs: Callable[[str], bool] | None = None) -> str:
+    """The one org whose live tree holds ``key`` (``in_tree(tree)``) or, with ``has_refs``, has refs of it.
+
+    ``kind`` names what is looked for in the errors: ``stub``, ``prompt``.
+    """
+    found = []
+    for ref, tip in sorted(store.list_refs(ORGS_PREFIX).items()):
+        org = ref[len(ORGS_PREFIX):]
+        if in_tree(store.read_commit(tip).tree) or (has_refs and has_refs(org)):
+            found.append(org)
+    if len(found) > 1:
+        raise InvalidInput(f"{kind} {key} is in several orgs: {', '.join(found)}; choose one with --org")
+    if not found:
+        raise NotFound(f"{kind} {key} not found in any org (gitsnap org list)", title=f"{kind.capitalize()} not found")
+    return found[0]
+
+
+@dataclass(frozen=True)
+class LiveChange:
+    """What one commit on the live branch changed (``commit`` is the tip when nothing did)."""
+
+    commit: str
+    skipped: bool
+    files: list[str]
+    base: str  # the live tree the change was laid over
+
+
+def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], message: str) -> LiveChange:
+    """Lay ``spec(tip tree)`` over the org's live tree in one commit (CAS, rebuilt on a lost race)."""
+
+    def build(tip: str | None) -> tuple[str | None, LiveChange]:
+        if tip is None:
+            raise NotFound(f"org {org} not found in {store.path} (gitsnap org list)", title="Org not found")
+        base = store.read_commit(tip).tree
+        tree = store.build_tree(spec(base), base=base, replace=False)
+        files = [path for path, _, _ in store.diff_trees(base, tree)]
+        if tree == base:
+            return None, LiveChange(tip, True, files, base)
+        commit = store.write_commit(tree, [tip], message)
+        return commit, LiveChange(commit, False, files, base)
+
+    return store.update_ref(org_ref(org), build)
 
 
 def org_tree_spec(export: OrgExport) -> dict[str, Any]:

@@ -10,10 +10,10 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import InvalidInput, NotFound
-from .gitstore import TREE_MODE, Existing, GitStore, TreeSpec, format_message
-from .models import Stub, identifier_problem
-from .orgs import ORGS_PREFIX, org_ref, stub_tree_spec
+from .errors import NotFound
+from .gitstore import TREE_MODE, Existing, GitStore, format_message
+from .models import Stub
+from .orgs import LiveChange, find_org, stub_tree_spec, write_live
 from .sources import STUB_FILE
 
 STUBS_DIR = "stubs"
@@ -27,23 +27,6 @@ class LiveStub:
 
     stub_blob: str
     chats: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LiveChange:
-    """What one commit on the live branch changed (``commit`` is the tip when nothing did)."""
-
-    commit: str
-    skipped: bool
-    files: list[str]
-    kept_chats: list[str]
-
-
-def require_identifier(what: str, value: str) -> None:
-    """InvalidInput naming ``what`` and the rule when ``value`` cannot be a path or ref component."""
-    problem = identifier_problem(value)
-    if problem:
-        raise InvalidInput(f"{what} {problem}")
 
 
 def read_live_stub(store: GitStore, tree: str, stubref: str) -> LiveStub | None:
@@ -68,16 +51,7 @@ def live_stub_of(store: GitStore, stub: Stub) -> LiveStub:
 
 def find_stub_org(store: GitStore, stubref: str, has_snapshots: Callable[[str], bool] | None = None) -> str:
     """The one org whose live tree holds the stub (or, with ``has_snapshots``, that has snapshots of it)."""
-    found = []
-    for ref, tip in sorted(store.list_refs(ORGS_PREFIX).items()):
-        org = ref[len(ORGS_PREFIX):]
-        if read_live_stub(store, store.read_commit(tip).tree, stubref) or (has_snapshots and has_snapshots(org)):
-            found.append(org)
-    if len(found) > 1:
-        raise InvalidInput(f"stub {stubref} is in several orgs: {', '.join(found)}; choose one with --org")
-    if not found:
-        raise NotFound(f"stub {stubref} not found in any org (gitsnap org list)", title="Stub not found")
-    return found[0]
+    return find_org(store, "stub", stubref, lambda tree: read_live_stub(store, tree, stubref) is not None, has_snapshots)
 
 
 def stub_not_found(stubref: str, org: str) -> NotFound:
@@ -90,21 +64,3 @@ def commit_stub_document(store: GitStore, org: str, stub: Stub) -> LiveChange:
     spec = {STUBS_DIR: {stub.stubref: Existing(TREE_MODE, stub_tree)}}
     message = format_message(f"Update stub {stub.stubref}", trailers=[("Org", org), ("Stubref", stub.stubref)])
     return write_live(store, org, lambda _tree: spec, message)
-
-
-def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], message: str,
-               kept_chats: Callable[[str], list[str]] = lambda _tree: []) -> LiveChange:
-    """Lay ``spec(tip tree)`` over the org's live tree in one commit (CAS, rebuilt on a lost race)."""
-
-    def build(tip: str | None) -> tuple[str | None, LiveChange]:
-        if tip is None:
-            raise NotFound(f"org {org} not found in {store.path} (gitsnap org list)", title="Org not found")
-        base = store.read_commit(tip).tree
-        tree = store.build_tree(spec(base), base=base, replace=False)
-        files = [path for path, _, _ in store.diff_trees(base, tree)]
-        if tree == base:
-            return None, LiveChange(tip, True, files, kept_chats(base))
-        commit = store.write_commit(tree, [tip], message)
-        return commit, LiveChange(commit, False, files, kept_chats(base))
-
-    return store.update_ref(org_ref(org), build)

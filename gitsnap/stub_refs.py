@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from . import yamlio
 from .errors import InvalidInput, NotFound, RepositoryError
 from .gitstore import BLOB_MODE, CommitInfo, Existing, GitStore, format_message
-from .models import ChildSnapshot, iso_utc
+from .models import ChildSnapshot, iso_utc, require_identifier
 from .sources import STUB_FILE
-from .stub_live import CHATS_DIR, require_identifier
+from .stub_live import CHATS_DIR
 
 STUB_TYPE = "stub"
 CHAT_TYPE = "gpt_chat_task"

@@ -20,8 +20,9 @@ from .models import (
     StubSnapshotResult,
     StubSnapshotSummary,
     iso_utc,
+    require_identifier,
 )
-from .orgs import org_ref, org_tip
+from .orgs import org_ref, org_tip, write_live
 from .sources import STUB_FILE, load_stub
 from .stub_live import (
     CHATS_DIR,
@@ -32,9 +33,7 @@ from .stub_live import (
     find_stub_org,
     live_stub_of,
     read_live_stub,
-    require_identifier,
     stub_not_found,
-    write_live,
 )
 from .stub_refs import (
     CHAT_TYPE,
@@ -209,11 +208,11 @@ def restore_snapshot(store: GitStore, stubref: str, org: str | None, selector: S
     trailers += [("Chat", selector.chat)] if selector.chat else []
     trailers += [("Snapshot-Uuid", saved.uuid), ("Snapshot-Commit", saved.commit.id)]
     message = format_message(f"Restore {selector.target(stubref)} from snapshot {selector.name}", trailers=trailers)
-    change = write_live(store, org, spec, message, kept_chats)
+    change = write_live(store, org, spec, message)
     return StubRestoreResult(
         message="No changes" if change.skipped else "Restored", skipped=change.skipped, commit=change.commit,
         orguuid=org, stubref=stubref, snapshot_type=selector.type, snapshot_name=selector.name,
-        chat_name=selector.chat, stubber_snapshot_uuid=saved.uuid, files=change.files, kept_chats=change.kept_chats)
+        chat_name=selector.chat, stubber_snapshot_uuid=saved.uuid, files=change.files, kept_chats=kept_chats(change.base))
 
 
 def delete_snapshot(store: GitStore, stubref: str, org: str | None, selector: Selector,
