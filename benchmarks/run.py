@@ -5,11 +5,13 @@
 For each org size: gitsnap's `org import` of a directory (a whole CLI process) against C git's
 `git add -A && git commit` of the same files in a work tree, and a re-import with one entity changed
 against `git add -A && git commit` of the same change. Ratios are gitsnap / git (lower is better).
+Each `benchmarks/bench_<domain>.py` adds its rows through `run(work)`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import cProfile
 import os
 import pstats
@@ -122,7 +124,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="gitsnap-bench-"))
     try:
         rows = [row for size in sizes for row in measure(size, options.repeat, work)]
-        rows += prompt_rows(work)
+        rows += domain_rows(work)
         print(f"{'benchmark':48} {'gitsnap':>9} {'git':>9} {'ratio':>7}")
         for label, ours, theirs in rows:
             theirs_text = f"{theirs:8.3f}s" if theirs else f"{'-':>9}"
@@ -134,13 +136,13 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def prompt_rows(work: Path) -> list[tuple[str, float, float | None]]:
-    """Prompt-version figures, when that benchmark is present."""
-    try:
-        from bench_prompts import run
-    except ImportError:
-        return []
-    return [(label, seconds, baseline) for label, seconds, baseline, _note in run(work / "prompts")]
+def domain_rows(work: Path) -> list[tuple[str, float, float | None]]:
+    """The rows of every ``benchmarks/bench_<domain>.py``: its ``run(work)`` gives (label, gitsnap s, git s or None)."""
+    rows = []
+    for path in sorted(Path(__file__).resolve().parent.glob("bench_*.py")):
+        module = importlib.import_module(path.stem)
+        rows += module.run(work / path.stem)
+    return rows
 
 
 if __name__ == "__main__":
