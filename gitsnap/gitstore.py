@@ -167,6 +167,9 @@ class GitStore:
             )
         self.objects = self.repo.object_store
 
+    def close(self) -> None:
+        self.repo.close()
+
     @classmethod
     def init(cls, path: str | os.PathLike[str]) -> tuple[GitStore, bool]:
         """Create a bare repository at ``path``; (store, False) when one is already there."""

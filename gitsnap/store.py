@@ -24,16 +24,27 @@ DEFAULT_REPO = "gitsnap.git"
 
 
 class Store:
-    """A gitsnap repository (a bare git repository)."""
+    """A gitsnap repository (a bare git repository); a context manager that closes it on exit."""
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_REPO):
         self.git = GitStore(path)
         self.path = self.git.path
 
+    def close(self) -> None:
+        """Release the repository's open pack files."""
+        self.git.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     @staticmethod
     def init(path: str | os.PathLike[str] = DEFAULT_REPO) -> InitResult:
         """Create the bare repository (nothing changes when one is already there)."""
         git, created = GitStore.init(path)
+        git.close()
         message = "Initialized empty" if created else "Reinitialized existing"
         return InitResult(message=message, repo=os.path.abspath(git.path), created=created)
 

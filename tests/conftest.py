@@ -92,14 +92,16 @@ def repo(tmp_path) -> Path:
 
 
 @pytest.fixture
-def store(repo) -> Store:
-    return Store(repo)
+def store(repo):
+    with Store(repo) as opened:
+        yield opened
 
 
 @pytest.fixture
 def acme_repo(repo) -> Path:
     """A repository holding the Acme Corp fixture as org 64ee9a8b1e7f2a0011223344."""
-    Store(repo).import_org(str(FIXTURES / "acme.json"), user_id=ALEX_ID)
+    with Store(repo) as store:
+        store.import_org(str(FIXTURES / "acme.json"), user_id=ALEX_ID)
     return repo
 
 

@@ -166,3 +166,16 @@ def test_cli_json_shapes(acme_repo):
 def test_plain_git_clone_brings_the_live_branches(acme_repo, tmp_path):
     subprocess.run(["git", "clone", "--bare", "-q", str(acme_repo), str(tmp_path / "clone.git")], check=True)
     assert git(tmp_path / "clone.git", "rev-parse", ACME_REF) == git(acme_repo, "rev-parse", ACME_REF)
+
+
+def test_a_closed_store_leaves_no_open_pack(acme_repo):
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with Store(acme_repo) as store:
+            assert store.list_orgs().orgs[0].id == ACME_ID
+        del store
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

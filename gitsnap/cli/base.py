@@ -28,6 +28,10 @@ class State:
             self._store = Store(self.repo)
         return self._store
 
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
     def emit(self, result: BaseModel, human: Callable[[Any], str]) -> None:
         """Print a result: its JSON shape under --json, otherwise its human rendering."""
         if self.as_json:
