@@ -48,17 +48,16 @@ def read_document(data: bytes, name: str, problems: _Problems, as_json: bool | N
     if as_json is None:
         as_json = text.lstrip().startswith(("{", "["))
     try:
-        document = json.loads(text) if as_json else yamlio.load(text)
+        return yamlio.load_json(text) if as_json else yamlio.load(text)
     except json.JSONDecodeError as error:
         problems.add(name, f"line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}")
-        return None
+    except ValueError as error:  # what load_json refuses beyond the grammar
+        problems.add(name, f"invalid JSON: {error}")
     except yaml.YAMLError as error:
         problems.add(name, _yaml_problem(error))
-        return None
-    if yamlio.find_shared_node(document):
-        problems.add(name, "YAML anchors and aliases are not allowed")
-        return None
-    return document
+    except RecursionError:
+        problems.add(name, "nested too deeply")
+    return None
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

@@ -180,3 +180,16 @@ def test_a_closed_store_leaves_no_open_pack(acme_repo):
         del store
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_dates_read_the_same_from_yaml_and_json_and_export_as_json(store, tmp_path):
+    yaml_doc = tmp_path / "org.yaml"
+    yaml_doc.write_text("org: {id: o1, name: Org, founded: 2026-05-15, renewal: 2026-05-15T09:00:00Z}\n")
+    json_doc = tmp_path / "org.json"
+    json_doc.write_text('{"org": {"id": "o1", "name": "Org", "founded": "2026-05-15", "renewal": "2026-05-15T09:00:00Z"}}')
+    first = store.import_org(str(yaml_doc))
+    assert store.import_org(str(json_doc)).skipped
+    result = run_cli("org", "export", "o1", "--format", "json", repo=store.path)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["org"]["founded"] == "2026-05-15"
+    assert first.tree == store.import_org(str(json_doc)).tree
