@@ -172,8 +172,7 @@ def _read_directory(root: str, problems: _Problems, progress: Progress | None, l
     total = len(entity_paths)
     for done, (collection, name) in enumerate(entity_paths, 1):
         path = os.path.join(root, collection, name)
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = _read_bytes(path)
         relative = f"{collection}/{name}"
         if live.get(relative) == git_blob_id(data):
             unchanged[relative] = live[relative]
@@ -203,22 +202,22 @@ def _read_directory(root: str, problems: _Problems, progress: Progress | None, l
 
 
 def _list(directory: str, problems: _Problems, directories: bool = False) -> list[str]:
+    """The entry names of an org-tree directory (files ``<id>.yaml``, or stub directories), sorted."""
     if not os.path.isdir(directory):
         return []
     names = []
-    for name in sorted(os.listdir(directory)):
-        path = os.path.join(directory, name)
-        if directories and os.path.isdir(path) or not directories and name.endswith(".yaml") and os.path.isfile(path):
-            names.append(name)
+    for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):
+        if entry.is_dir() if directories else entry.name.endswith(".yaml") and entry.is_file():
+            names.append(entry.name)
         else:
             expected = "a directory per stub" if directories else "<id>.yaml files"
-            problems.add(path, f"unexpected entry (this directory holds {expected})")
+            problems.add(entry.path, f"unexpected entry (this directory holds {expected})")
     return names
 
 
 def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    with open(path, "rb", buffering=0) as handle:  # unbuffered: one read of a small file, no buffer to fill
+        return handle.readall()
 
 
 def _read_file(path: str, problems: _Problems) -> Any:
