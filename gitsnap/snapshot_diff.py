@@ -29,11 +29,9 @@ from .models import (
 )
 from .orgs import ORG_FILE, check_identifier_quietly, org_ref
 from .snapshots import SNAPSHOT_ID, locate, read_snapshot
+from .sources import STUB_FILE
+from .stub_live import CHATS_DIR, STUBS_DIR, YAML
 
-STUBS_DIR = "stubs"
-STUB_FILE = "stub.yaml"
-CHATS_DIR = "chats"
-YAML = ".yaml"
 DIFF_COLLECTIONS = (*CONFIG_COLLECTIONS, "users", STUBS_DIR)
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
