@@ -138,6 +138,17 @@ def test_multi_line_description_and_stripped_name_round_trip(api):
     assert shown.source_user_email == "alex@acme.example"
 
 
+def test_a_description_with_a_dash_line_reads_back_and_plain_git_needs_no_divider(acme_repo, api):
+    description = "Changes:\n---\n- tours on Sundays"
+    snapshot = create(api, description=description)
+    assert api.show_snapshot(snapshot.id).snapshot.description == description
+    message = tag_message(acme_repo, f"{PREFIX}/{snapshot.id}")
+    # git treats a "---" line as the start of a patch unless told otherwise
+    assert "Snapshot-Id" not in git(acme_repo, "interpret-trailers", "--parse", input=message.encode())
+    parsed = git(acme_repo, "interpret-trailers", "--parse", "--no-divider", input=message.encode())
+    assert [line.split(": ")[0] for line in parsed.splitlines()] == TRAILER_KEYS
+
+
 def test_a_line_break_in_an_org_name_is_folded_in_its_trailer(repo, tmp_path):
     api = Store(repo)
     api.import_org(other_org_doc(tmp_path, name="Initech\nWest"))
