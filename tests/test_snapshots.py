@@ -318,6 +318,7 @@ def test_list_skips_refs_that_are_not_snapshot_shaped(acme_repo, api):
     git(acme_repo, "tag", "snapshots/readme", LIVE)
     git(acme_repo, "tag", f"snapshots/{ACME_ID}/not-an-id", LIVE)
     assert [s.id for s in api.list_snapshots().snapshots] == [snapshot.id]
+    assert api.show_snapshot(snapshot.id).snapshot == snapshot  # the lookup by id steps over them too
 
 
 def test_show_returns_what_create_returned(acme_repo, api):
