@@ -381,9 +381,9 @@ class GitStore:
             yield commit
             tip = commit.parents[0] if commit.parents else None
 
-    def write_tag(self, target: str, name: str, message: str) -> str:
-        """Write an annotated tag object on a commit; the tagger is the person running gitsnap."""
-        tagger = self.identity("COMMITTER")
+    def write_tag(self, target: str, name: str, message: str, tagger: Identity | None = None) -> str:
+        """Write an annotated tag object on a commit; the tagger is the person running gitsnap unless given."""
+        tagger = tagger or self.identity("COMMITTER")
         tag = Tag()
         tag.object = (Commit, target.encode())
         tag.name = name.encode()
@@ -440,6 +440,17 @@ class GitStore:
         base = prefix.rstrip("/").encode()
         found = self.repo.refs.as_dict(base)
         return {f"{prefix.rstrip('/')}/{name.decode()}": sha.decode() for name, sha in found.items()}
+
+    def ref_children(self, prefix: str) -> set[str]:
+        """The names one level below ``prefix``, loose and packed, without reading any ref's value."""
+        prefix = prefix.rstrip("/")
+        directory = self.ref_path(prefix)
+        names = set(os.listdir(directory)) if os.path.isdir(directory) else set()
+        start = prefix.encode() + b"/"
+        for name in self.repo.refs.get_packed_refs():
+            if name.startswith(start):
+                names.add(name[len(start):].split(b"/", 1)[0].decode("utf-8", "replace"))
+        return names
 
     def swap_ref(self, name: str, old: str | None, new: str | None) -> bool:
         """Compare-and-swap one ref: create (old None), move, or delete (new None)."""

@@ -279,3 +279,101 @@ class StubDeleteResult(Result):
     stubref: str
     deleted: list[DeletedStubSnapshot]
     kept_children: list[ChildSnapshot] = Field(serialization_alias="keptChildren")
+
+
+# --- org snapshots ---------------------------------------------------------------------------------
+
+
+class OrgSnapshot(Result):
+    """An org snapshot in the platform's shape, plus the tagged commit and the tag object."""
+
+    id: str = Field(serialization_alias="_id")
+    name: str
+    description: str
+    source_org_id: str = Field(serialization_alias="sourceOrgId")
+    source_org_name: str = Field(serialization_alias="sourceOrgName")
+    source_user_id: str = Field(serialization_alias="sourceUserId")
+    source_user_email: str = Field(serialization_alias="sourceUserEmail")
+    source_user_name: str = Field(serialization_alias="sourceUserName")
+    counts: Counts
+    created_by_name: str = Field(serialization_alias="createdByName")
+    created_at: str = Field(serialization_alias="createdAt")
+    updated_at: str = Field(serialization_alias="updatedAt")
+    commit: str
+    tag: str
+
+
+class SnapshotResult(Result):
+    """``{"message", "snapshot"}``: what create and delete return."""
+
+    message: str
+    snapshot: OrgSnapshot
+    imported: ImportResult | None = Field(default=None, exclude=True)  # create --from: the import made first
+
+
+class SnapshotShow(Result):
+    snapshot: OrgSnapshot
+
+
+class SnapshotList(Result):
+    snapshots: list[OrgSnapshot]
+
+
+class FieldChange(Result):
+    """One field of an entity that differs; ``path`` is dotted, list items as ``[2]``."""
+
+    path: str
+    change: str  # added | removed | changed
+    old: Any = None
+    new: Any = None
+
+
+class EntityRef(Result):
+    id: str
+    name: str | None = None
+
+
+class EntityChange(EntityRef):
+    fields: list[FieldChange]
+
+
+class CollectionDiff(Result):
+    added: list[EntityRef] = []
+    removed: list[EntityRef] = []
+    changed: list[EntityChange] = []
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+class DiffSide(Result):
+    """What one side of a diff named: a snapshot, an org's live state, or a git revision."""
+
+    spec: str
+    kind: str  # snapshot | org | revision
+    commit: str
+    snapshot_id: str | None = Field(default=None, serialization_alias="snapshotId")
+    name: str | None = None  # the snapshot's name
+
+
+class SnapshotDiff(Result):
+    """Entity-level differences between two org states: ``org`` is org.yaml's field changes."""
+
+    from_: DiffSide = Field(serialization_alias="from")
+    to: DiffSide
+    org: list[FieldChange]
+    collections: dict[str, CollectionDiff]
+    other_files: list[str] = Field(serialization_alias="otherFiles")
+    patch: str | None = None
+
+
+class ApplyResult(Result):
+    message: str
+    org_id: str = Field(serialization_alias="orgId")
+    org_name: str = Field(serialization_alias="orgName")
+    snapshot_id: str = Field(serialization_alias="snapshotId")
+    commit: str
+    skipped: bool
+    counts: Counts
+    created: bool = Field(exclude=True)  # a new org, not a --replace-config of an existing one

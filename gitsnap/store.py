@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from . import orgs, stubs
+from . import orgs, snapshots, stubs
 from .gitstore import GitStore
 from .models import (
+    ApplyResult,
     ExportResult,
     ImportResult,
     InitResult,
     OrgList,
     OrgLog,
+    SnapshotDiff,
+    SnapshotList,
+    SnapshotResult,
+    SnapshotShow,
     StubDeleteResult,
     StubRestoreResult,
     StubSnapshotList,
@@ -64,6 +69,34 @@ class Store:
 
     def org_log(self, org_id: str, limit: int | None = None) -> OrgLog:
         return orgs.org_log(self.git, org_id, limit)
+
+    # --- org snapshots ---
+
+    def create_snapshot(self, org: str, user_id: str, name: str, description: str = "",
+                        source: str | None = None, progress: Progress | None = None) -> SnapshotResult:
+        """Tag the org's live commit as a named snapshot (importing ``source`` first when given)."""
+        return snapshots.create_snapshot(self.git, org, user_id, name, description, source, progress)
+
+    def list_snapshots(self, org: str | None = None) -> SnapshotList:
+        """Every org snapshot (or one org's), newest first."""
+        return snapshots.list_snapshots(self.git, org)
+
+    def show_snapshot(self, snapshot_id: str) -> SnapshotShow:
+        return snapshots.show_snapshot(self.git, snapshot_id)
+
+    def delete_snapshot(self, snapshot_id: str) -> SnapshotResult:
+        return snapshots.delete_snapshot(self.git, snapshot_id)
+
+    def diff_snapshots(self, a: str, b: str, patch: bool = False) -> SnapshotDiff:
+        """Entity- and field-level differences between two snapshots, orgs or revisions."""
+        from . import snapshot_diff
+
+        return snapshot_diff.diff_states(self.git, a, b, patch)
+
+    def apply_snapshot(self, snapshot_id: str, to_org: str, to_name: str | None = None, user_id: str | None = None,
+                       replace_config: bool = False) -> ApplyResult:
+        """Onboard a new org from a snapshot's config (or, with ``replace_config``, replace an org's)."""
+        return snapshots.apply_snapshot(self.git, snapshot_id, to_org, to_name, user_id, replace_config)
 
     # --- stub snapshots ---
 
