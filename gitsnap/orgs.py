@@ -170,8 +170,12 @@ def import_org(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Replace an org's live state with ``source``; no commit when nothing changed."""
-    export = load_export(source, progress, live_files=lambda org_id: _live_entity_files(store, org_id))
-    return commit_export(store, export, user_id, message)
+    return commit_export(store, load_source(store, source, progress), user_id, message)
+
+
+def load_source(store: GitStore, source: str, progress: Progress | None = None) -> OrgExport:
+    """Read and validate ``source``; directory files identical to the live tree's blobs are reused unread."""
+    return load_export(source, progress, live_files=lambda org_id: _live_entity_files(store, org_id))
 
 
 def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
@@ -190,7 +194,7 @@ def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
 def commit_export(store: GitStore, export: OrgExport, user_id: str | None, message: str | None) -> ImportResult:
     """Commit an validated export as the org's live state (CAS on the live branch)."""
     org = export.org
-    author = _author(store, _import_user(store, export, user_id)) if user_id else None
+    author = author_identity(store, _import_user(store, export, user_id)) if user_id else None
     spec = org_tree_spec(export)
 
     def build(tip: str | None) -> tuple[str | None, ImportResult]:
@@ -219,7 +223,8 @@ def _import_user(store: GitStore, export: OrgExport, user_id: str) -> User:
     return find_user(export.users, user_id, export.org.id)
 
 
-def _author(store: GitStore, user: User) -> Identity:
+def author_identity(store: GitStore, user: User) -> Identity:
+    """The user as a commit author, at the time git's rules give for now."""
     now = store.identity("AUTHOR")
     return Identity(user.name, user.email, now.time, now.tz)
 

@@ -36,15 +36,15 @@ from .models import (
 )
 from .orgs import (
     ORG_FILE,
-    _author,
-    _live_entity_files,
+    author_identity,
     check_identifier_quietly,
     commit_export,
     count_config,
+    load_source,
     org_ref,
     org_tip,
 )
-from .sources import Progress, load_export
+from .sources import Progress
 
 SNAPSHOTS_PREFIX = "refs/tags/snapshots/"
 SNAPSHOT_ID = re.compile(r"[0-9a-f]{24}")
@@ -231,7 +231,7 @@ def create_snapshot(store: GitStore, org: str, user_id: str, name: str, descript
 
 def _import_source(store: GitStore, org: str, user_id: str, source: str, progress: Progress | None) -> ImportResult:
     """Make ``source`` the org's live state; the user is checked among its users before the commit."""
-    export = load_export(source, progress, live_files=lambda org_id: _live_entity_files(store, org_id))
+    export = load_source(store, source, progress)
     if export.org.id != org:
         raise InvalidInput(f"{source} holds org {export.org.id}, not {org} (--org); nothing was written")
     return commit_export(store, export, user_id, None)
@@ -285,7 +285,7 @@ def apply_snapshot(store: GitStore, snapshot_id: str, to_org: str, to_name: str 
     located = find_snapshot(store, snapshot_id)
     snapshot = read_snapshot(store, located)
     tree = store.read_commit(snapshot.commit).tree
-    author = _author(store, read_member(store, tree, located.org, user_id)) if user_id else None
+    author = author_identity(store, read_member(store, tree, located.org, user_id)) if user_id else None
     config = {collection: _config_subtree(store, tree, collection) for collection in CONFIG_COLLECTIONS}
     _check_target(store, to_org, to_name, replace_config, store.read_ref(org_ref(to_org)))
     trailers = [("Based-On-Snapshot", snapshot.id), ("Org", to_org), ("Source-Org", located.org)]
