@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import GitsnapError
 from .base import Group, State
 from .orgs import init, org
+from .prompts import prompt
 from .stubs import stub
 
 
@@ -43,6 +44,7 @@ def cli(ctx: click.Context, repo: str | None, as_json: bool) -> None:
 
 cli.add_command(init)
 cli.add_command(org)
+cli.add_command(prompt)
 cli.add_command(stub)
 
 
