@@ -140,7 +140,7 @@ def _text_in(commit: CommitInfo, content: bytes | None) -> str:
 
 def _number(commit: CommitInfo, ref: str, trailers: dict[str, list[str]] | None = None) -> int:
     values = (commit.trailers if trailers is None else trailers).get("Version")
-    if not values or not values[0].isdigit():
+    if not values or not (values[0].isascii() and values[0].isdigit()):
         raise RepositoryError(f"{ref}: commit {commit.id} is not a gitsnap prompt version (no Version trailer)")
     return int(values[0])
 
