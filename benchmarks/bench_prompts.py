@@ -101,14 +101,16 @@ def run(work: Path) -> list[tuple[str, float, float | None]]:
     make_repo(deep)
     start = time.perf_counter()
     fast_import_history(deep, DEPTH)
-    print(f"(built {DEPTH} versions with git fast-import in {time.perf_counter() - start:.2f}s)", file=sys.stderr)
-    rows = [(f"prompt version create, depth 1", *create_rows(work, shallow, 1))]
-    rows.append((f"prompt version create, depth {DEPTH:,}", *create_rows(work, deep, DEPTH)))
-    listed = min(timed(gitsnap(deep, "prompt", "version", "list", PROMPT, "--org", ORG, "--json"))
-                 for _ in range(REPEAT))
+    print(f"(built {DEPTH:,} versions with git fast-import in {time.perf_counter() - start:.2f}s)", file=sys.stderr)
     log = min(timed(["git", "--git-dir", str(deep), "log", "--format=%H %(trailers:key=Version,valueonly)",
                      prompt_ref(ORG, PROMPT)]) for _ in range(REPEAT))
-    rows.append((f"prompt version list, {DEPTH + 2 * REPEAT:,} versions", listed, log))
+    rows = []
+    for label, options in (("table", []), ("--json", ["--json"]), ("--json --no-preview", ["--json", "--no-preview"])):
+        listed = min(timed(gitsnap(deep, "prompt", "version", "list", PROMPT, "--org", ORG, *options))
+                     for _ in range(REPEAT))
+        rows.append((f"prompt version list {DEPTH:,}, {label}", listed, log))
+    rows.insert(0, ("prompt version create, depth 1", *create_rows(work, shallow, 1)))
+    rows.insert(1, (f"prompt version create, depth {DEPTH:,}", *create_rows(work, deep, DEPTH)))
     return rows
 
 

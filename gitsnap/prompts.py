@@ -200,16 +200,14 @@ def _find_version(store: GitStore, prompt_id: str, org: str, number: int) -> Com
         if _live_body(store, org, prompt_id) is None:
             raise _prompt_not_found(prompt_id, org)
         raise _version_not_found(prompt_id, org, number, 0)
-    commit = store.read_commit(tip)
-    latest = _number(commit, ref)
+    history = store.history(tip)
+    newest = next(history)
+    latest = _number(newest, ref)
     if not 1 <= number <= latest:
         raise _version_not_found(prompt_id, org, number, latest)
-    for _ in range(latest - number):
-        if not commit.parents:
-            raise RepositoryError(f"{ref}: version {_number(commit, ref)} ({commit.id}) has no parent")
-        commit = store.read_commit(commit.parents[0])
-    if _number(commit, ref) != number:
-        raise RepositoryError(f"{ref}: the versions are not numbered one by one ({commit.id} is not version {number})")
+    commit = newest if number == latest else next(islice(history, latest - number - 1, None), None)
+    if commit is None or _number(commit, ref) != number:
+        raise RepositoryError(f"{ref}: the versions are not numbered one by one from 1 (version {number} is missing)")
     return commit
 
 
@@ -274,7 +272,7 @@ def list_versions(store: GitStore, prompt_id: str, org: str | None = None, limit
     """The prompt's versions, newest first (the ``limit`` newest when given).
 
     Only the commits are read, plus each version's text for its preview unless ``preview`` is false
-    (a walk of 10,000 versions takes about a third of the time without).
+    (a list of 10,000 versions takes about half the time without).
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidInput(f"limit must be a whole number of at least 1, got {limit!r}")

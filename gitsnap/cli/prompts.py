@@ -79,7 +79,7 @@ def list_(state: State, prompt_id: str, org: str | None, limit: int | None, prev
 
     Previews (the first 120 characters of each text) are in the --json output and, with
     --preview, in the table; --no-preview leaves them out of --json (null), which lists a long
-    history about three times faster.
+    history in about half the time.
 
     \b
     Example:
