@@ -260,7 +260,7 @@ class GitStore:
         for pack in self._packs:
             try:
                 return pack.get_raw(binary)
-            except KeyError:
+            except (KeyError, OSError):  # not there, or a pack removed since (git gc): rescan below
                 pass
         loose = self._read_loose(sha.decode())
         if loose is not None:

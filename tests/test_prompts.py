@@ -204,6 +204,21 @@ def test_a_live_prompt_without_versions_lists_none(api):
     assert api.list_prompt_versions(PROMPT).versions == []
 
 
+def test_versions_read_the_same_after_git_packs_them_with_deltas(acme_repo, api):
+    rules = "A long rule that every revision shares.\n" * 30
+    for n in range(6):
+        api.create_prompt_version(PROMPT, text=f"<prompt>\n{rules}revision {n}\n</prompt>")
+    before = api.list_prompt_versions(PROMPT)
+    git(acme_repo, "repack", "-a", "-d", "-f", "--depth=50", "--window=50")
+    assert git(acme_repo, "count-objects", "-v").split("\n")[0] == "count: 0"  # nothing loose any more
+    pack_index = next((acme_repo / "objects" / "pack").glob("*.idx"))
+    assert "chain length = 1" in git(acme_repo, "verify-pack", "-v", str(pack_index))  # deltas to resolve
+    store = Store(acme_repo)
+    assert store.list_prompt_versions(PROMPT) == before
+    assert store.show_prompt_version(PROMPT, 2).text.endswith("revision 1\n</prompt>")
+    assert store.create_prompt_version(PROMPT, text="after the repack").version == 7
+
+
 def test_show_finds_version_n_by_walking_back_from_the_tip(acme_repo, api):
     for n in range(1, 6):
         api.create_prompt_version(PROMPT, text=f"text {n}", label=f"Label {n}")
