@@ -377,3 +377,66 @@ class ApplyResult(Result):
     skipped: bool
     counts: Counts
     created: bool = Field(exclude=True)  # a new org, not a --replace-config of an existing one
+# --- prompt versions -------------------------------------------------------------------------------
+
+
+class PromptVersionSnapshot(Result):
+    """One version of a prompt, in the platform's PromptVersionSummary shape."""
+
+    id: str = Field(serialization_alias="_id")
+    version: int
+    label: str
+    display_version: str | None = Field(serialization_alias="displayVersion")
+    title: str | None
+    description: str | None
+    source: str
+    created_at: str = Field(serialization_alias="createdAt")
+    matches_current_prompt: bool = Field(serialization_alias="matchesCurrentPrompt")
+    preview: str | None  # None when a list was asked for without previews
+
+
+class PromptVersionResult(Result):
+    """``version create``: exactly the platform's checkpoint response; the excluded fields serve humans."""
+
+    message: str
+    skipped: bool
+    version: int
+    version_id: str = Field(serialization_alias="versionId")
+    version_snapshot: PromptVersionSnapshot = Field(serialization_alias="versionSnapshot")
+    prompt_id: str = Field(exclude=True)
+    org_id: str = Field(exclude=True)
+
+
+class PromptVersionList(Result):
+    prompt_id: str = Field(serialization_alias="promptId")
+    org_id: str = Field(serialization_alias="orgId")
+    versions: list[PromptVersionSnapshot]
+
+
+class PromptVersionDetail(PromptVersionSnapshot):
+    """``version show``: a version's summary and its full text."""
+
+    text: str
+    prompt_id: str = Field(exclude=True)
+    org_id: str = Field(exclude=True)
+
+
+class PromptVersionDiff(Result):
+    prompt_id: str = Field(serialization_alias="promptId")
+    org_id: str = Field(serialization_alias="orgId")
+    from_version: int = Field(serialization_alias="fromVersion")
+    to_version: int = Field(serialization_alias="toVersion")
+    from_version_id: str = Field(serialization_alias="fromVersionId")
+    to_version_id: str = Field(serialization_alias="toVersionId")
+    identical: bool
+    diff: str
+
+
+class PromptRestoreResult(Result):
+    message: str
+    skipped: bool
+    commit: str
+    prompt_id: str = Field(serialization_alias="promptId")
+    org_id: str = Field(serialization_alias="orgId")
+    version: int
+    version_id: str = Field(serialization_alias="versionId")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from . import orgs, snapshots, stubs
+from . import orgs, prompts, snapshots, stubs
 from .gitstore import GitStore
 from .models import (
     ApplyResult,
@@ -18,6 +18,11 @@ from .models import (
     SnapshotList,
     SnapshotResult,
     SnapshotShow,
+    PromptRestoreResult,
+    PromptVersionDetail,
+    PromptVersionDiff,
+    PromptVersionList,
+    PromptVersionResult,
     StubDeleteResult,
     StubRestoreResult,
     StubSnapshotList,
@@ -123,3 +128,31 @@ class Store:
                              name: str = "_default", chat: str | None = None,
                              with_children: bool = False) -> StubDeleteResult:
         return stubs.delete_snapshot(self.git, stubref, org, stubs.Selector(snapshot_type, name, chat), with_children)
+
+    # --- prompt versions ---
+
+    def create_prompt_version(self, prompt_id: str, *, org: str | None = None, text: str | None = None,
+                              file: str | None = None, label: str | None = None, display_version: str | None = None,
+                              title: str | None = None, description: str | None = None,
+                              source: str = prompts.DEFAULT_SOURCE) -> PromptVersionResult:
+        """Snapshot the prompt's text (the live body, ``text``, or ``file``; ``-`` is stdin) as a new version.
+
+        Unchanged text from the latest version is a no-op: ``skipped`` is true and the latest version is returned.
+        """
+        checkpoint = prompts.Checkpoint(label, display_version, title, description, source)
+        return prompts.create_version(self.git, prompt_id, org, text, file, checkpoint)
+
+    def list_prompt_versions(self, prompt_id: str, *, org: str | None = None, limit: int | None = None,
+                             preview: bool = True) -> PromptVersionList:
+        """The prompt's versions, newest first; ``preview=False`` skips reading their texts (faster)."""
+        return prompts.list_versions(self.git, prompt_id, org, limit, preview)
+
+    def show_prompt_version(self, prompt_id: str, version: int, *, org: str | None = None) -> PromptVersionDetail:
+        return prompts.show_version(self.git, prompt_id, version, org)
+
+    def diff_prompt_versions(self, prompt_id: str, old: int, new: int, *, org: str | None = None) -> PromptVersionDiff:
+        return prompts.diff_versions(self.git, prompt_id, old, new, org)
+
+    def restore_prompt_version(self, prompt_id: str, version: int, *, org: str | None = None) -> PromptRestoreResult:
+        """Make a version's text the live prompt's body, in one commit on the org's live branch."""
+        return prompts.restore_version(self.git, prompt_id, version, org)

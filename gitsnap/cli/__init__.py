@@ -16,6 +16,7 @@ from ..errors import GitsnapError
 from .base import Group, State
 from .orgs import init, org
 from .snapshots import snapshot
+from .prompts import prompt
 from .stubs import stub
 
 
@@ -44,6 +45,7 @@ def cli(ctx: click.Context, repo: str | None, as_json: bool) -> None:
 
 cli.add_command(init)
 cli.add_command(org)
+cli.add_command(prompt)
 cli.add_command(stub)
 cli.add_command(snapshot)
 

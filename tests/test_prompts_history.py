@@ -1,0 +1,46 @@
+"""The fast first-parent walk that prompt version lists use reads commits exactly as dulwich does."""
+
+from __future__ import annotations
+
+import subprocess
+
+from gitsnap import Store
+from gitsnap.gitstore import _parse_commit
+from tests.conftest import git
+
+SIGNED = """tree {tree}
+parent {parent}
+author Ann Author <ann@example.com> 1700000000 +0130
+committer Cé Committer <ce@example.com> 1700000001 -0700
+gpgsig -----BEGIN PGP SIGNATURE-----
+ 
+ iQEzBAABCAAdFiEE
+ -----END PGP SIGNATURE-----
+
+Signed subject
+
+Body line.
+"""
+
+
+def test_history_matches_read_commit_for_git_written_and_signed_commits(repo):
+    tree = git(repo, "mktree", input=b"").strip()
+    root = git(repo, "commit-tree", tree, "-m", "root").strip()
+    signed = git(repo, "hash-object", "-t", "commit", "-w", "--stdin",
+                 input=SIGNED.format(tree=tree, parent=root).encode()).strip()
+    merge = git(repo, "commit-tree", tree, "-p", signed, "-p", root, "-m", "merge").strip()
+    git(repo, "update-ref", "refs/heads/walk", merge)
+    git_store = Store(repo).git
+
+    walked = list(git_store.history(merge))
+    assert [c.id for c in walked] == [merge, signed, root]
+    assert walked == [git_store.read_commit(c.id) for c in walked]
+    assert (walked[1].author.tz, walked[1].committer.tz, walked[1].committer.name) == (5400, -25200, "Cé Committer")
+    assert walked[1].message == "Signed subject\n\nBody line.\n"
+    assert len(walked[0].parents) == 2
+    raw = subprocess.run(["git", "--git-dir", str(repo), "cat-file", "commit", signed], capture_output=True).stdout
+    assert _parse_commit(signed, raw) == walked[1]  # the fast parser itself, not its fallback
+
+
+def test_history_of_no_tip_is_empty(repo):
+    assert list(Store(repo).git.history(None)) == []
