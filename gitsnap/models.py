@@ -440,3 +440,26 @@ class PromptRestoreResult(Result):
     org_id: str = Field(serialization_alias="orgId")
     version: int
     version_id: str = Field(serialization_alias="versionId")
+
+
+# --- verify ------------------------------------------------------------------------------------------
+
+
+class VerifyCounts(Result):
+    orgs: int = 0
+    snapshots: int = 0
+    prompts: int = 0
+    versions: int = 0
+    stub_snapshots: int = Field(default=0, serialization_alias="stubSnapshots")
+    saves: int = 0
+
+
+class VerifyProblem(Result):
+    ref: str
+    problem: str
+
+
+class VerifyResult(Result):
+    ok: bool
+    checked: VerifyCounts
+    problems: list[VerifyProblem]

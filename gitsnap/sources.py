@@ -92,13 +92,19 @@ def load_export(source: str, progress: Progress | None = None, live_files: LiveF
 
 def validate_export(document: dict, source: str, where: Callable[[tuple], str]) -> OrgExport:
     """Validate a raw document; ``where(loc)`` names the file and field a pydantic location points to."""
+    export, problems = export_problems(document, where)
+    problems.raise_if_any(source)
+    return export
+
+
+def export_problems(document: dict, where: Callable[[tuple], str]) -> tuple[OrgExport | None, _Problems]:
+    """The validated export (None when invalid) and every problem found, each naming its place."""
     problems = _Problems()
     try:
         export = OrgExport.model_validate(document)
     except ValidationError as error:
         _add_validation_problems(problems, error, where)
-        problems.raise_if_any(source)
-        raise  # unreachable: a ValidationError always has errors
+        return None, problems
     for collection in (*ENTITY_COLLECTIONS, "stubs"):
         seen: set[str] = set()
         for index, entity in enumerate(getattr(export, collection)):
@@ -106,8 +112,7 @@ def validate_export(document: dict, source: str, where: Callable[[tuple], str]) 
             if key in seen:
                 problems.append(f"{where((collection, index, 'stubref' if collection == 'stubs' else 'id'))}: duplicate {key!r}")
             seen.add(key)
-    problems.raise_if_any(source)
-    return export
+    return export, problems
 
 
 def _add_validation_problems(problems: _Problems, error: ValidationError, where: Callable[[tuple], str]) -> None:

@@ -27,6 +27,7 @@ from .models import (
     StubRestoreResult,
     StubSnapshotList,
     StubSnapshotResult,
+    VerifyResult,
 )
 from .sources import Progress
 
@@ -156,3 +157,11 @@ class Store:
     def restore_prompt_version(self, prompt_id: str, version: int, *, org: str | None = None) -> PromptRestoreResult:
         """Make a version's text the live prompt's body, in one commit on the org's live branch."""
         return prompts.restore_version(self.git, prompt_id, version, org)
+
+    # --- verify ---
+
+    def verify(self) -> VerifyResult:
+        """Check every gitsnap ref against what gitsnap writes; the result lists each problem."""
+        from . import verify
+
+        return verify.verify(self.git)

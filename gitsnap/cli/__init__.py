@@ -14,7 +14,7 @@ import click
 from .. import __version__
 from ..errors import GitsnapError
 from .base import Group, State
-from .orgs import init, org
+from .orgs import init, org, verify
 from .snapshots import snapshot
 from .prompts import prompt
 from .stubs import stub
@@ -48,6 +48,7 @@ cli.add_command(org)
 cli.add_command(prompt)
 cli.add_command(stub)
 cli.add_command(snapshot)
+cli.add_command(verify)
 
 
 def _report(message_lines: list[str], title: str, as_json: bool) -> None:
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     state = State()
     try:
-        cli.main(args=args, prog_name="gitsnap", standalone_mode=False, obj=state)
+        exit_code = cli.main(args=args, prog_name="gitsnap", standalone_mode=False, obj=state)
     except GitsnapError as error:
         _report(error.lines(), error.title, state.as_json)
         sys.exit(error.exit_code)
@@ -82,3 +83,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     finally:
         state.close()
+    if exit_code:  # a command's ctx.exit(N): click returns N when it does not exit itself
+        sys.exit(exit_code)

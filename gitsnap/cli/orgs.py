@@ -1,10 +1,10 @@
-"""``gitsnap init`` and ``gitsnap org ...``: an org's live state."""
+"""``gitsnap init``, ``gitsnap verify`` and ``gitsnap org ...``: the repository and an org's live state."""
 
 from __future__ import annotations
 
 import click
 
-from ..models import ExportResult, ImportResult, OrgList, OrgLog
+from ..models import ExportResult, ImportResult, OrgList, OrgLog, VerifyResult
 from ..store import Store
 from .base import Command, Group, State, pass_state, short, table
 
@@ -23,6 +23,37 @@ def init(state: State) -> None:
       gitsnap init --repo /srv/config/gitsnap.git
     """
     state.emit(Store.init(state.repo), lambda r: f"{r.message} gitsnap repository in {r.repo}")
+
+
+@click.command(cls=Command)
+@pass_state
+@click.pass_context
+def verify(ctx: click.Context, state: State) -> None:
+    """Check that every gitsnap ref holds what gitsnap writes; exit 1 when something does not.
+
+    Live branches: the tip is a valid org tree of canonical YAML. Snapshot tags: complete
+    trailers, counts that match the tree. Prompt versions: numbered N..1, one {id, body} file
+    each. Stub snapshots: one uuid and creation time across a name's saves. Object-level
+    integrity is git's: git fsck --strict.
+
+    \b
+    Example:
+      gitsnap verify --repo /srv/config/gitsnap.git
+    """
+    result = state.store.verify()
+    state.emit(result, _render_verify)
+    if not result.ok:
+        ctx.exit(1)
+
+
+def _render_verify(result: VerifyResult) -> str:
+    c = result.checked
+    summary = (f"{c.orgs} orgs, {c.snapshots} snapshots, {c.prompts} prompts ({c.versions} versions), "
+               f"{c.stub_snapshots} stub snapshots ({c.saves} saves)")
+    if result.ok:
+        return f"OK: {summary}"
+    problems = [f"  {p.ref}: {p.problem}" for p in result.problems]
+    return "\n".join([f"{len(result.problems)} problems in {summary}:", *problems])
 
 
 @click.group(cls=Group)
