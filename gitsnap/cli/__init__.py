@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import GitsnapError
 from .base import Group, State
 from .orgs import init, org
+from .remotes import clone, pull, push, remote
 from .stubs import stub
 
 
@@ -44,6 +45,7 @@ def cli(ctx: click.Context, repo: str | None, as_json: bool) -> None:
 cli.add_command(init)
 cli.add_command(org)
 cli.add_command(stub)
+for command in (remote, push, pull, clone): cli.add_command(command)
 
 
 def _report(message_lines: list[str], title: str, as_json: bool) -> None:
