@@ -308,3 +308,36 @@ def test_prune_refuses_to_delete_what_this_repository_never_had(two_clones):
         second.push(prune=True)
     assert f"{ref}: the remote has changes this repository never had" in "\n".join(refused.value.lines())
     assert all_refs(remote) == before
+
+
+def grow_a_prompt(store: Store, tmp_path, n: int) -> None:
+    """Import Acme with one prompt's body grown by a line: similar blobs, which git stores as deltas."""
+    doc = acme_doc()
+    doc["prompts"][0]["body"] += "".join(f"\nRule {i}: stay polite." for i in range(n + 1))
+    store.import_org(write_json(tmp_path / f"grown-{n}.json", doc))
+
+
+def deltas_in(repo) -> int:
+    """How many objects of the repository's packs are stored as deltas (git verify-pack)."""
+    lines = [git(repo, "verify-pack", "-v", str(idx)) for idx in (repo / "objects" / "pack").glob("*.idx")]
+    return sum(1 for out in lines for line in out.splitlines() if len(line.split()) == 7)
+
+
+def test_objects_stored_as_deltas_are_pushed_whole_or_on_a_base_the_remote_has(acme_repo, new_remote, git_daemon,
+                                                                                 served, tmp_path):
+    first = new_remote()
+    url = git_daemon.url(first.relative_to(served).as_posix())
+    for n in range(3):
+        grow_a_prompt(Store(acme_repo), tmp_path, n)
+        Store(acme_repo).push(url)
+    git(first, "gc", "-q", "--aggressive")  # the server's packs, and so what it sends, are deltified
+    Store.clone(url, tmp_path / "copy.git")
+    assert deltas_in(tmp_path / "copy.git") > 0
+    copy = Store(tmp_path / "copy.git")
+    grow_a_prompt(copy, tmp_path, 9)
+    second = new_remote()
+    copy.push(git_daemon.url(second.relative_to(served).as_posix()))  # everything, deltas included
+    copy.push(url)  # only the new commit
+    for remote in (first, second):
+        assert all_refs(remote) == all_refs(copy.path)
+        fsck(remote)
