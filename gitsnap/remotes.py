@@ -277,10 +277,11 @@ def pull(store: GitStore, remote_or_url: str | None = None, org: str | None = No
     remote = {ref: sha for ref, sha in remote_refs.items() if scope.holds(ref)}
     refs = [_pull_ref(store, ref, sha, target.label) for ref, sha in sorted(remote.items())]
     result = _pull_result(target, refs)
-    diverged = [u for u in refs if u.status == "diverged"]
+    diverged = len([u for u in refs if u.status == "diverged"])
     if diverged:
-        raise PullDiverged(f"{result.message}; {_count(len(diverged), 'ref')} diverged and left as "
-                           f"{'it is' if len(diverged) == 1 else 'they are'}:", result)
+        left = "was left as it is" if diverged == 1 else "were left as they are"
+        rest = f"the rest pulled ({_moved(refs)})" if _moved(refs) else "nothing else to pull"
+        raise PullDiverged(f"{_count(diverged, 'ref')} diverged from {target.label} and {left}; {rest}:", result)
     return result
 
 
@@ -310,9 +311,9 @@ def _pull_ref(store: GitStore, ref: str, theirs: str, label: str) -> RefUpdate:
                 return theirs, RefUpdate(ref=ref, old=mine, new=theirs, status="updated")
             if store.is_ancestor(theirs, mine):
                 return None, RefUpdate(ref=ref, old=mine, new=mine, status="ahead",
-                                       reason=f"this repository is ahead ({_push_hint(label)})")
+                                       reason=f"this repository is ahead (gitsnap push {label})")
             reason = (f"diverged: local {mine[:12]} and {label}'s {theirs[:12]} each have commits the other lacks "
-                      f"(to take {label}'s: git --git-dir {store.path} update-ref {ref} {theirs})")
+                      f"(to take {label}'s: git --git-dir {store.path} update-ref {ref} {theirs} {mine})")
         else:
             reason = (f"the snapshot tag differs: local {mine[:12]}, {label}'s {theirs[:12]}; snapshot tags never "
                       "move (delete one of them to resolve)")
@@ -321,13 +322,14 @@ def _pull_ref(store: GitStore, ref: str, theirs: str, label: str) -> RefUpdate:
     return store.update_ref(ref, build)
 
 
-def _push_hint(label: str) -> str:
-    return f"gitsnap push {label}"
+def _moved(refs: list[RefUpdate]) -> str:
+    """``2 created, 1 updated``: what a pull did, or empty."""
+    counts = Counter(u.status for u in refs)
+    return ", ".join(f"{counts[s]} {s}" for s in ("created", "updated", "ahead") if counts[s])
 
 
 def _pull_result(target: Target, refs: list[RefUpdate]) -> PullResult:
-    counts = Counter(u.status for u in refs)
-    done = ", ".join(f"{counts[s]} {s}" for s in ("created", "updated", "ahead") if counts[s])
+    done = _moved(refs)
     message = f"Pulled from {target.label}: {done}" if done else f"Already up to date with {target.label}"
     return PullResult(message=message, remote=target.label, url=target.url.location, refs=refs)
 

@@ -155,3 +155,9 @@ def test_plain_git_fetch_refuses_a_non_fast_forward_too(origin, tmp_path):
     assert "non-fast-forward" in fetch.stderr
     assert all_refs(tmp_path / "mine.git")[LIVE] == other
     assert all_refs(remote)[LIVE] != other
+
+
+def test_an_invalid_url_never_shows_its_password(repo):
+    result = run_cli("remote", "add", "origin", "https://alice:s3cret@host.example:bad/x.git", repo=repo)
+    assert result.exit_code == 2
+    assert "s3cret" not in result.stderr and "alice:***@" in result.stderr

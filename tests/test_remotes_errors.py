@@ -11,7 +11,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gitsnap import Conflict, GitsnapError, Store
+from gitsnap import Conflict, GitsnapError, InvalidInput, NotFound, Store
 from tests.conftest import ACME_ID, all_objects, all_refs, git, run_cli
 from tests.servers import HttpBackend, free_port
 
@@ -75,7 +75,7 @@ def test_a_failed_clone_leaves_nothing_behind(cases, tmp_path):
 
 def test_a_failed_clone_into_an_empty_directory_leaves_it_empty(tmp_path):
     (tmp_path / "copy.git").mkdir()
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         Store.clone(str(tmp_path / "missing.git"), tmp_path / "copy.git")
     assert list((tmp_path / "copy.git").iterdir()) == []
 
@@ -133,7 +133,7 @@ def test_missing_credentials_say_which_variables_to_set(acme_repo, new_remote, l
 def test_wrong_credentials_are_refused(acme_repo, new_remote, locked_http, served, monkeypatch):
     monkeypatch.setenv("GITSNAP_USERNAME", "alice")
     monkeypatch.setenv("GITSNAP_PASSWORD", "guess")
-    with pytest.raises(Exception, match="authentication failed"):
+    with pytest.raises(InvalidInput, match="authentication failed"):
         Store(acme_repo).push(url_of(locked_http, served, new_remote()))
 
 
