@@ -57,11 +57,11 @@ class Scope:
         parts = ref[len(namespace):].split("/")
         if any(identifier_problem(part) for part in parts):
             return False  # a name gitsnap never writes: it could collide with (or shadow) real refs
-        if len(parts) != 1 if namespace == ORGS_PREFIX else len(parts) < 2:
-            return False
-        return self.org is None or parts[0] == self.org
+        depth_ok = len(parts) == 1 if namespace == ORGS_PREFIX else len(parts) >= 2  # org, then org/...
+        return depth_ok and (self.org is None or parts[0] == self.org)
 
     def local_refs(self, store: GitStore) -> dict[str, str]:
+        """This repository's refs of the scope, with their values."""
         if self.org is not None:
             found = {}
             for prefix in self.prefixes():
