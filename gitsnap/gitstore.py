@@ -597,3 +597,70 @@ class GitStore:
 
     def ref_path(self, name: str) -> str:
         return os.path.join(self.path, *name.split("/"))
+
+    # --- ancestry ---
+
+    def has_object(self, sha: str) -> bool:
+        return sha.encode() in self.objects
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """Whether commit ``ancestor`` is ``descendant`` or reachable from it through parents (git merge-base --is-ancestor)."""
+        target = ancestor.encode()
+        seen: set[bytes] = set()
+        pending = [descendant.encode()]
+        while pending:
+            sha = pending.pop()
+            if sha == target:
+                return True
+            if sha in seen:
+                continue
+            seen.add(sha)
+            try:
+                obj = self.objects[sha]
+            except KeyError:
+                continue  # beyond what this repository has: not known to lead to ``ancestor``
+            if isinstance(obj, Commit):
+                pending.extend(obj.parents)
+        return False
+
+    # --- config ---
+
+    def config_subsections(self, section: str) -> list[str]:
+        """The names of the repository config's ``[section "name"]`` sections, in file order."""
+        config = self.repo.get_config()
+        return [s[1].decode() for s in config.sections() if len(s) == 2 and s[0].decode().lower() == section.lower()]
+
+    def config_values(self, section: str, subsection: str | None, name: str) -> list[str]:
+        """Every value of ``section.subsection.name`` in the repository config (empty when unset)."""
+        key = (section.encode(), subsection.encode()) if subsection is not None else (section.encode(),)
+        try:
+            return [value.decode() for value in self.repo.get_config().get_multivar(key, name.encode())]
+        except KeyError:
+            return []
+
+    def write_config_section(self, section: str, subsection: str, items: list[tuple[str, str]] | None,
+                             exists: bool) -> bool:
+        """Replace (or with ``items`` None remove) one config section, holding ``config.lock`` from read to write.
+
+        Returns False, changing nothing, unless the section's presence is ``exists``.
+        """
+        from dulwich.config import ConfigFile
+        from dulwich.file import GitFile
+
+        path = os.path.join(self.path, "config")
+        key = (section.encode(), subsection.encode())
+        try:
+            with GitFile(path, "wb") as locked:
+                config = ConfigFile.from_path(path)
+                if config.has_section(key) != exists:
+                    locked.abort()
+                    return False
+                if exists:
+                    del config[key]
+                for name, value in items or []:
+                    config.add(key, name.encode(), value.encode())
+                config.write_to_file(locked)
+        except FileLocked:
+            raise Conflict(f"{path} is being changed by another process; try again "
+                           f"(remove {path}.lock if no git or gitsnap is running)")
+        return True

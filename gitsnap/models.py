@@ -463,3 +463,61 @@ class VerifyResult(Result):
     ok: bool
     checked: VerifyCounts
     problems: list[VerifyProblem]
+# --- remotes ---------------------------------------------------------------------------------------
+
+
+class RemoteInfo(Result):
+    name: str
+    url: str
+
+
+class RemoteResult(Result):
+    """``remote add`` / ``remote remove``."""
+
+    message: str
+    name: str
+    url: str
+    credentials_stripped: bool = Field(default=False, serialization_alias="credentialsStripped")
+
+
+class RemoteList(Result):
+    remotes: list[RemoteInfo]
+
+
+class RefUpdate(Result):
+    """One ref of a push or pull: its value before and after, and what happened to it.
+
+    Push: created | updated | deleted | up-to-date | rejected. Pull: created | updated | up-to-date |
+    ahead (local has more; left as is) | diverged (left as is; exit 4).
+    """
+
+    ref: str
+    old: str | None
+    new: str | None
+    status: str
+    reason: str | None = None
+
+
+class PushResult(Result):
+    message: str
+    remote: str
+    url: str
+    atomic: bool
+    refs: list[RefUpdate]
+    remote_only: list[str] = Field(serialization_alias="remoteOnly")
+
+
+class PullResult(Result):
+    message: str
+    remote: str
+    url: str
+    refs: list[RefUpdate]
+
+
+class CloneResult(Result):
+    message: str
+    repo: str
+    remote: str
+    url: str
+    credentials_stripped: bool = Field(serialization_alias="credentialsStripped")
+    refs: list[RefUpdate]

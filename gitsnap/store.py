@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from . import orgs, prompts, snapshots, stubs
 from .gitstore import GitStore
 from .models import (
     ApplyResult,
+    CloneResult,
     ExportResult,
     ImportResult,
     InitResult,
@@ -23,6 +24,10 @@ from .models import (
     PromptVersionDiff,
     PromptVersionList,
     PromptVersionResult,
+    PullResult,
+    PushResult,
+    RemoteList,
+    RemoteResult,
     StubDeleteResult,
     StubRestoreResult,
     StubSnapshotList,
@@ -165,3 +170,44 @@ class Store:
         from . import verify
 
         return verify.verify(self.git)
+
+    # --- remotes (imported on first use: the transports are heavy) ---
+
+    def add_remote(self, name: str, url: str) -> RemoteResult:
+        """Record a remote in the repository's git config (credentials in the URL are not stored)."""
+        from . import remotes
+
+        return remotes.add_remote(self.git, name, url)
+
+    def list_remotes(self) -> RemoteList:
+        from . import remotes
+
+        return remotes.list_remotes(self.git)
+
+    def remove_remote(self, name: str) -> RemoteResult:
+        from . import remotes
+
+        return remotes.remove_remote(self.git, name)
+
+    def push(self, remote: str | None = None, *, org: str | None = None, prune: bool = False,
+             username: str | None = None, password: str | None = None,
+             progress: Callable[[str], None] | None = None) -> PushResult:
+        """Push gitsnap's refs (or one org's) to a remote or URL; all or nothing when any is not a fast-forward."""
+        from . import remotes
+
+        return remotes.push(self.git, remote, org, prune, username, password, progress)
+
+    def pull(self, remote: str | None = None, *, org: str | None = None, username: str | None = None,
+             password: str | None = None, progress: Callable[[str], None] | None = None) -> PullResult:
+        """Fetch a remote's gitsnap refs and fast-forward the local ones; diverged refs stay (Conflict)."""
+        from . import remotes
+
+        return remotes.pull(self.git, remote, org, username, password, progress)
+
+    @staticmethod
+    def clone(url: str, path: str | os.PathLike[str], *, username: str | None = None, password: str | None = None,
+              progress: Callable[[str], None] | None = None) -> CloneResult:
+        """A new repository at ``path`` holding every gitsnap ref of ``url``, with it as remote ``origin``."""
+        from . import remotes
+
+        return remotes.clone(url, os.fspath(path), username, password, progress)

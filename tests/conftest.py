@@ -111,3 +111,44 @@ def acme_dir(tmp_path) -> Path:
     target = tmp_path / "acme"
     shutil.copytree(FIXTURES / "acme", target)
     return target
+
+
+# --- remotes: real git servers on 127.0.0.1, one of each per test module --------------------------
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Path:
+    """The directory the module's git daemon and http-backend serve."""
+    return tmp_path_factory.mktemp("served")
+
+
+@pytest.fixture(scope="module")
+def git_daemon(served, tmp_path_factory):
+    from tests.servers import GitDaemon
+
+    daemon = GitDaemon(served, tmp_path_factory.mktemp("daemon-home"))
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="module")
+def http_backend(served, tmp_path_factory):
+    from tests.servers import HttpBackend
+
+    server = HttpBackend(served, tmp_path_factory.mktemp("http-home"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def new_remote(served, request):
+    """``new_remote(*config)``: a new empty bare repository (real `git init --bare`) under ``served``."""
+    from tests.servers import bare_repo
+
+    counter = iter(range(100))
+    base = "".join(c if c.isalnum() else "-" for c in request.node.name)[:80]
+
+    def make(*config: tuple[str, str]) -> Path:
+        return bare_repo(served, f"{base}-{next(counter)}.git", ("http.receivepack", "true"), *config)
+
+    return make

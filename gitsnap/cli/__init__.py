@@ -15,8 +15,9 @@ from .. import __version__
 from ..errors import GitsnapError
 from .base import Group, State
 from .orgs import init, org, verify
-from .snapshots import snapshot
 from .prompts import prompt
+from .remotes import clone, pull, push, remote
+from .snapshots import snapshot
 from .stubs import stub
 
 
@@ -48,6 +49,10 @@ cli.add_command(org)
 cli.add_command(prompt)
 cli.add_command(stub)
 cli.add_command(snapshot)
+cli.add_command(remote)
+cli.add_command(push)
+cli.add_command(pull)
+cli.add_command(clone)
 cli.add_command(verify)
 
 

@@ -53,6 +53,17 @@ class State:
 
         return report
 
+    def transfer_progress(self) -> Callable[[str], None] | None:
+        """A writer of a transfer's progress text (the server's and ours) on stderr, under the same rule."""
+        if self.as_json or not sys.stderr.isatty():
+            return None
+
+        def write(text: str) -> None:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+        return write
+
 
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
