@@ -12,6 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from run import gitsnap, timed, write_org  # noqa: E402
+
 from tests.servers import GitDaemon, bare_repo  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -11,8 +11,8 @@ Each `benchmarks/bench_<domain>.py` adds its rows through `run(work)`.
 from __future__ import annotations
 
 import argparse
-import importlib
 import cProfile
+import importlib
 import os
 import pstats
 import shutil

@@ -23,12 +23,14 @@ from dulwich.client import (
     SSHGitClient,
     get_transport_and_path,
 )
+from dulwich.config import ConfigFile
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, SendPackError
+from dulwich.file import FileLocked, GitFile
 from dulwich.object_store import MissingObjectFinder
 from dulwich.objects import ZERO_SHA, sha_to_hex
 from dulwich.pack import PACK_SPOOL_FILE_MAX_SIZE, REF_DELTA, UnpackedObject, full_unpacked_object
 
-from .errors import InvalidInput, NotFound, RepositoryError
+from .errors import Conflict, InvalidInput, NotFound, RepositoryError
 from .gitstore import GitStore
 
 URL_SCHEMES = ("file", "git", "ssh", "git+ssh", "http", "https")
@@ -317,3 +319,44 @@ def _protocol_error(where: str, text: str) -> Exception:
         detail = reason.group(1).strip() if reason else "connection failed"
         return NotFound(f"cannot reach {where}: {detail}", title="Remote unreachable")
     return RepositoryError(f"{where}: {text}", title="Remote error")
+
+
+# --- remote configuration (sections ``[remote "<name>"]`` of the repository's git config) ----------------
+
+
+def remote_names(store: GitStore) -> list[str]:
+    """The configured remotes' names, in file order."""
+    return [section[1].decode() for section in store.repo.get_config().sections()
+            if len(section) == 2 and section[0].lower() == b"remote"]
+
+
+def remote_values(store: GitStore, name: str, key: str) -> list[str]:
+    """Every value of ``remote.<name>.<key>`` (empty when unset)."""
+    try:
+        return [value.decode() for value in store.repo.get_config().get_multivar((b"remote", name.encode()), key.encode())]
+    except KeyError:
+        return []
+
+
+def write_remote(store: GitStore, name: str, items: list[tuple[str, str]] | None, exists: bool) -> bool:
+    """Replace (or with ``items`` None remove) remote ``name``'s section, holding ``config.lock`` from read to write.
+
+    Returns False, changing nothing, unless the remote's presence is ``exists``.
+    """
+    path = os.path.join(store.path, "config")
+    key = (b"remote", name.encode())
+    try:
+        with GitFile(path, "wb") as locked:
+            config = ConfigFile.from_path(path)
+            if config.has_section(key) != exists:
+                locked.abort()
+                return False
+            if exists:
+                del config[key]
+            for item, value in items or []:
+                config.add(key, item.encode(), value.encode())
+            config.write_to_file(locked)
+    except FileLocked:
+        raise Conflict(f"{path} is being changed by another process; try again "
+                       f"(remove {path}.lock if no git or gitsnap is running)")
+    return True

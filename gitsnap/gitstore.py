@@ -1,4 +1,4 @@
-"""The only module that touches dulwich: objects, incremental trees, commits, tags, CAS refs, trailers.
+"""The git layer over dulwich: objects, incremental trees, commits, tags, refs moved by compare-and-swap.
 
 Objects are always written before a ref moves, and a ref only moves by compare-and-swap against
 the value read, so a crash or a concurrent writer never leaves a ref on an incomplete commit.
@@ -13,24 +13,38 @@ import stat
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import NamedTuple, TypeVar, Union
 
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree, hex_to_sha, object_class, parse_tree
+from dulwich.objects import (
+    Blob,
+    Commit,
+    ShaFile,
+    Tag,
+    Tree,
+    hex_to_sha,
+    object_class,
+    parse_tree,
+)
 from dulwich.pack import write_pack
 from dulwich.repo import Repo, get_user_identity
 
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
+from .gitmessage import (
+    CommitInfo,
+    Identity,
+    TagInfo,
+    local_offset,
+    parse_commit,
+    parse_git_date,
+)
 
 T = TypeVar("T")
 BLOB_MODE = 0o100644
 TREE_MODE = stat.S_IFDIR
 PACK_THRESHOLD = 64  # at least this many new objects go into one pack, not loose files
 CAS_ATTEMPTS = 200
-_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*): ?(.*)$")
 
 
 class Existing(NamedTuple):
@@ -44,119 +58,6 @@ class Existing(NamedTuple):
 TreeSpec = Mapping[str, Union[bytes, "TreeSpec", Existing, None]]
 
 
-@dataclass(frozen=True)
-class Identity:
-    name: str
-    email: str
-    time: int
-    tz: int = 0
-
-    def raw(self) -> bytes:
-        return f"{self.name} <{self.email}>".encode()
-
-    @classmethod
-    def parse(cls, raw: bytes, when: int, tz: int) -> Identity:
-        text = raw.decode("utf-8", "replace")
-        name, _, email = text.partition(" <")
-        return cls(name.strip(), email.rstrip(">"), when, tz)
-
-
-@dataclass(frozen=True)
-class CommitInfo:
-    id: str
-    tree: str
-    parents: tuple[str, ...]
-    message: str
-    author: Identity
-    committer: Identity
-
-    @property
-    def subject(self) -> str:
-        return self.message.split("\n", 1)[0]
-
-    @property
-    def trailers(self) -> dict[str, list[str]]:
-        return parse_trailers(self.message)
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    id: str
-    name: str
-    target: str
-    message: str
-    tagger: Identity
-
-    @property
-    def trailers(self) -> dict[str, list[str]]:
-        return parse_trailers(self.message)
-
-
-# --- messages ---------------------------------------------------------------------------------------
-
-
-def format_message(subject: str, body: str = "", trailers: list[tuple[str, str]] = ()) -> str:
-    """A git message: subject, blank line, body, blank line, ``Key: value`` trailers."""
-    parts = [subject.strip()]
-    if body.strip():
-        parts.append(body.strip())
-    if trailers:
-        parts.append("\n".join(f"{key}: {value}" for key, value in trailers))
-    return "\n\n".join(parts) + "\n"
-
-
-def parse_trailers(message: str) -> dict[str, list[str]]:
-    """The trailers of the message's last paragraph (empty when it is not all trailers)."""
-    paragraphs = message.strip().split("\n\n")
-    if len(paragraphs) < 2:
-        return {}
-    trailers: dict[str, list[str]] = {}
-    for line in paragraphs[-1].splitlines():
-        match = _TRAILER.match(line)
-        if not match:
-            return {}
-        trailers.setdefault(match.group(1), []).append(match.group(2))
-    return trailers
-
-
-def message_body(message: str) -> str:
-    """What lies between the subject and the trailers."""
-    return split_message(message)[1]
-
-
-def split_message(message: str) -> tuple[str, str, dict[str, list[str]]]:
-    """(subject, body, trailers) of a message, parsed once."""
-    trailers = parse_trailers(message)
-    paragraphs = message.strip().split("\n\n")[1:]
-    if paragraphs and trailers:
-        paragraphs = paragraphs[:-1]
-    return message.split("\n", 1)[0], "\n\n".join(paragraphs), trailers
-
-
-# --- identity ---------------------------------------------------------------------------------------
-
-
-def _parse_git_date(text: str) -> tuple[int, int]:
-    """(seconds, tz offset) from git's internal ``<secs> <+hhmm>``, ``@<secs>`` or ISO 8601."""
-    text = text.strip()
-    match = re.fullmatch(r"@?(\d+)(?: ([+-])(\d\d)(\d\d))?", text)
-    if match:
-        seconds, sign, hours, minutes = match.groups()
-        offset = int(hours or 0) * 3600 + int(minutes or 0) * 60
-        return int(seconds), -offset if sign == "-" else offset
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"cannot read the date {text!r} (use '<seconds> +0000' or ISO 8601)")
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    return int(moment.timestamp()), int(moment.utcoffset().total_seconds())
-
-
-def _local_offset(seconds: int) -> int:
-    return time.localtime(seconds).tm_gmtoff
-
-
 def _commit_info(commit: Commit) -> CommitInfo:
     return CommitInfo(
         id=commit.id.decode(),
@@ -166,38 +67,6 @@ def _commit_info(commit: Commit) -> CommitInfo:
         author=Identity.parse(commit.author, commit.author_time, commit.author_timezone),
         committer=Identity.parse(commit.committer, commit.commit_time, commit.commit_timezone),
     )
-
-
-def _parse_commit(sha: str, raw: bytes) -> CommitInfo:
-    """What CommitInfo holds, read straight from a commit's text; ValueError on an unusual shape.
-
-    About twice as fast as dulwich's full parser, which a walk of 10,000 prompt versions feels.
-    """
-    header, _, message = raw.partition(b"\n\n")
-    tree, parents, people = None, [], {}
-    for line in header.split(b"\n"):
-        key, _, value = line.partition(b" ")  # continuation lines (gpgsig) have an empty key
-        if key == b"parent":
-            parents.append(value.decode("ascii"))
-        elif key == b"tree" and tree is None:
-            tree = value.decode("ascii")
-        elif key in (b"author", b"committer"):
-            people[key] = value
-    if tree is None or len(people) != 2:
-        raise ValueError(f"commit {sha} lacks a tree, an author or a committer")
-    return CommitInfo(id=sha, tree=tree, parents=tuple(parents), message=message.decode("utf-8", "replace"),
-                      author=_person(people[b"author"]), committer=_person(people[b"committer"]))
-
-
-def _person(value: bytes) -> Identity:
-    """``Name <email> <seconds> <+hhmm>`` as an Identity."""
-    ident, _, when = value.rpartition(b"> ")
-    seconds, _, zone = when.partition(b" ")
-    if len(zone) != 5 or zone[:1] not in (b"+", b"-"):
-        raise ValueError(f"bad time zone {zone!r}")
-    offset = int(zone[1:3]) * 3600 + int(zone[3:5]) * 60
-    name, _, email = ident.decode("utf-8", "replace").partition(" <")
-    return Identity(name.strip(), email, int(seconds), -offset if zone[:1] == b"-" else offset)
 
 
 # --- the store --------------------------------------------------------------------------------------
@@ -244,10 +113,10 @@ class GitStore:
         raw = get_user_identity(self.repo.get_config_stack(), kind)
         date = os.environ.get(f"GIT_{kind}_DATE")
         if date:
-            seconds, tz = _parse_git_date(date)
+            seconds, tz = parse_git_date(date)
         else:
             seconds = int(time.time())
-            tz = _local_offset(seconds)
+            tz = local_offset(seconds)
         return Identity.parse(raw, seconds, tz)
 
     # --- blobs and trees ---
@@ -480,7 +349,7 @@ class GitStore:
             try:
                 if type_num != Commit.type_num:
                     raise ValueError("not a commit")
-                commit = _parse_commit(sha.decode(), raw)
+                commit = parse_commit(sha.decode(), raw)
             except ValueError:  # a tag, or an unusual shape: read_commit follows it or says what is wrong
                 commit = self.read_commit(sha.decode())
             yield commit
@@ -622,45 +491,3 @@ class GitStore:
             if isinstance(obj, Commit):
                 pending.extend(obj.parents)
         return False
-
-    # --- config ---
-
-    def config_subsections(self, section: str) -> list[str]:
-        """The names of the repository config's ``[section "name"]`` sections, in file order."""
-        config = self.repo.get_config()
-        return [s[1].decode() for s in config.sections() if len(s) == 2 and s[0].decode().lower() == section.lower()]
-
-    def config_values(self, section: str, subsection: str | None, name: str) -> list[str]:
-        """Every value of ``section.subsection.name`` in the repository config (empty when unset)."""
-        key = (section.encode(), subsection.encode()) if subsection is not None else (section.encode(),)
-        try:
-            return [value.decode() for value in self.repo.get_config().get_multivar(key, name.encode())]
-        except KeyError:
-            return []
-
-    def write_config_section(self, section: str, subsection: str, items: list[tuple[str, str]] | None,
-                             exists: bool) -> bool:
-        """Replace (or with ``items`` None remove) one config section, holding ``config.lock`` from read to write.
-
-        Returns False, changing nothing, unless the section's presence is ``exists``.
-        """
-        from dulwich.config import ConfigFile
-        from dulwich.file import GitFile
-
-        path = os.path.join(self.path, "config")
-        key = (section.encode(), subsection.encode())
-        try:
-            with GitFile(path, "wb") as locked:
-                config = ConfigFile.from_path(path)
-                if config.has_section(key) != exists:
-                    locked.abort()
-                    return False
-                if exists:
-                    del config[key]
-                for name, value in items or []:
-                    config.add(key, name.encode(), value.encode())
-                config.write_to_file(locked)
-        except FileLocked:
-            raise Conflict(f"{path} is being changed by another process; try again "
-                           f"(remove {path}.lock if no git or gitsnap is running)")
-        return True

@@ -13,7 +13,8 @@ from typing import Any
 
 from . import yamlio
 from .errors import InvalidInput, NotFound
-from .gitstore import BLOB_MODE, Existing, GitStore, Identity, TreeSpec, format_message
+from .gitmessage import Identity, format_message
+from .gitstore import BLOB_MODE, Existing, GitStore, TreeSpec
 from .models import (
     CONFIG_COLLECTIONS,
     ENTITY_COLLECTIONS,

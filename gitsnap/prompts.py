@@ -22,12 +22,13 @@ The next number is the tip's ``Version`` plus one: history is never walked to nu
 from __future__ import annotations
 
 import sys
-from itertools import islice
 from dataclasses import dataclass, replace
+from itertools import islice
 
 from . import yamlio
 from .errors import InvalidInput, NotFound, RepositoryError
-from .gitstore import BLOB_MODE, CommitInfo, GitStore, format_message, split_message
+from .gitmessage import CommitInfo, format_message, split_message
+from .gitstore import BLOB_MODE, GitStore
 from .models import (
     PromptRestoreResult,
     PromptVersionDetail,

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
-from .gitremote import Progress, Transport, Url, parse_url
+from .gitremote import Progress, Transport, Url, parse_url, remote_names, remote_values, write_remote
 from .gitstore import GitStore
 from .models import (
     CloneResult,
@@ -92,7 +92,7 @@ def add_remote(store: GitStore, name: str, url_text: str) -> RemoteResult:
     url = parse_url(url_text)
     items = [("url", url.location), *(("fetch", spec) for spec in refspecs()),
              *(("push", spec) for spec in refspecs()), ("tagOpt", "--no-tags")]
-    if not store.write_config_section("remote", name, items, exists=False):
+    if not write_remote(store, name, items, exists=False):
         existing = remote_url(store, name)
         raise InvalidInput(f"remote {name} already exists ({existing}); remove it first (gitsnap remote remove {name})")
     message = f"Added remote {name}"
@@ -102,18 +102,18 @@ def add_remote(store: GitStore, name: str, url_text: str) -> RemoteResult:
 
 
 def remote_url(store: GitStore, name: str) -> str | None:
-    values = store.config_values("remote", name, "url")
+    values = remote_values(store, name, "url")
     return values[-1] if values else None
 
 
 def list_remotes(store: GitStore) -> RemoteList:
-    names = sorted(set(store.config_subsections("remote")))
+    names = sorted(set(remote_names(store)))
     return RemoteList(remotes=[RemoteInfo(name=name, url=remote_url(store, name) or "") for name in names])
 
 
 def remove_remote(store: GitStore, name: str) -> RemoteResult:
     url = remote_url(store, name)
-    if not store.write_config_section("remote", name, None, exists=True):
+    if not write_remote(store, name, None, exists=True):
         raise NotFound(f"no remote named {name} (gitsnap remote list)", title="Remote not found")
     return RemoteResult(message=f"Removed remote {name}", name=name, url=url or "")
 

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 
 from . import yamlio
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
-from .gitstore import TREE_MODE, Existing, GitStore, format_message, message_body
+from .gitmessage import format_message, message_body
+from .gitstore import TREE_MODE, Existing, GitStore
 from .models import (
     CONFIG_COLLECTIONS,
     ApplyResult,
-    Org,
     Counts,
     ImportResult,
+    Org,
     OrgSnapshot,
     SnapshotList,
     SnapshotResult,

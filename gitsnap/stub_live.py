@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import NotFound
-from .gitstore import TREE_MODE, Existing, GitStore, format_message
+from .gitmessage import format_message
+from .gitstore import TREE_MODE, Existing, GitStore
 from .models import Stub
 from .orgs import LiveChange, find_org, stub_tree_spec, write_live
 from .sources import STUB_FILE

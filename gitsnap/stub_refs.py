@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from . import yamlio
 from .errors import InvalidInput, NotFound, RepositoryError
-from .gitstore import BLOB_MODE, CommitInfo, Existing, GitStore, format_message
+from .gitmessage import CommitInfo, format_message
+from .gitstore import BLOB_MODE, Existing, GitStore
 from .models import ChildSnapshot, iso_utc, require_identifier
 from .sources import STUB_FILE
 from .stub_live import CHATS_DIR

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .errors import Conflict, InvalidInput, NotFound
-from .gitstore import BLOB_MODE, Existing, GitStore, format_message
+from .gitmessage import format_message
+from .gitstore import BLOB_MODE, Existing, GitStore
 from .models import (
     ChildSnapshot,
     DeletedStubSnapshot,

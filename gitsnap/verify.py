@@ -17,8 +17,15 @@ import yaml
 
 from . import yamlio
 from .errors import GitsnapError
-from .gitstore import GitStore, split_message
-from .models import ENTITY_COLLECTIONS, VerifyCounts, VerifyProblem, VerifyResult, identifier_problem
+from .gitmessage import split_message
+from .gitstore import GitStore
+from .models import (
+    ENTITY_COLLECTIONS,
+    VerifyCounts,
+    VerifyProblem,
+    VerifyResult,
+    identifier_problem,
+)
 from .orgs import ORG_FILE, ORGS_PREFIX, count_config, org_tree_spec
 from .prompts import PROMPT_FILE
 from .prompts import REFS_PREFIX as PROMPTS_PREFIX

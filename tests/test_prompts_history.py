@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from gitsnap import Store
-from gitsnap.gitstore import _parse_commit
+from gitsnap.gitmessage import parse_commit
 from tests.conftest import git
 
 SIGNED = """tree {tree}
@@ -39,7 +39,7 @@ def test_history_matches_read_commit_for_git_written_and_signed_commits(repo):
     assert walked[1].message == "Signed subject\n\nBody line.\n"
     assert len(walked[0].parents) == 2
     raw = subprocess.run(["git", "--git-dir", str(repo), "cat-file", "commit", signed], capture_output=True).stdout
-    assert _parse_commit(signed, raw) == walked[1]  # the fast parser itself, not its fallback
+    assert parse_commit(signed, raw) == walked[1]  # the fast parser itself, not its fallback
 
 
 def test_history_of_no_tip_is_empty(repo):

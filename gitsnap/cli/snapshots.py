@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from ..models import ApplyResult, CollectionDiff, Counts, FieldChange, OrgSnapshot, SnapshotDiff, SnapshotList, SnapshotResult
+from ..models import (
+    ApplyResult,
+    CollectionDiff,
+    Counts,
+    FieldChange,
+    OrgSnapshot,
+    SnapshotDiff,
+    SnapshotList,
+    SnapshotResult,
+)
 from .base import Group, State, pass_state, short, table
 
 VALUE_WIDTH = 60
