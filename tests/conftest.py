@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -39,6 +40,13 @@ def _git_identity(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture(autouse=True)
+def _collect_stores():
+    """Stores a test left open are collected now, not at interpreter exit (where dulwich's finalisers complain)."""
+    yield
+    gc.collect()
 
 
 def git(repo: Path | str, *args: str, check: bool = True, input: bytes | None = None) -> str:

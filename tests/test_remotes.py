@@ -8,18 +8,19 @@ import pytest
 
 from gitsnap import Conflict, Store
 from gitsnap.orgs import org_ref
-from tests.conftest import ACME_ID, FIXTURES, all_refs, fsck, git, run_cli
+from tests.conftest import ACME_ID, ALEX_ID, FIXTURES, LEASING_PROMPT_ID, all_refs, fsck, git, run_cli
 from tests.servers import fake_ssh
 
 OTHER_ORG = "64ee9a8b1e7f2a0011223355"
 LIVE = org_ref(ACME_ID)
 STUB = "lead-intake-flow"
 STUB_REF = f"refs/stubs/{ACME_ID}/{STUB}/stub/_default"
+PROMPT_REF = f"refs/prompts/{ACME_ID}/{LEASING_PROMPT_ID}"
 TRANSPORTS = ("path", "file", "git", "http", "ssh")
 
 
 def snapshot_tag(store: Store, org: str, snapshot_id: str, message: str = "Snapshot\n") -> str:
-    """An org snapshot tag on the live branch's tip, written the way `snapshot create` stores one."""
+    """A snapshot-shaped tag with a chosen id on the live tip (`snapshot create` draws random ids)."""
     tip = store.git.read_ref(org_ref(org))
     tag = store.git.write_tag(tip, f"snapshots/{org}/{snapshot_id}", message)
     ref = f"refs/tags/snapshots/{org}/{snapshot_id}"
@@ -38,15 +39,18 @@ def acme_doc() -> dict:
 
 @pytest.fixture
 def rich_repo(acme_repo, tmp_path):
-    """Acme plus a second org, with refs in every namespace: live branches, snapshot tags, stub snapshots."""
+    """Acme plus a second org, with refs in every namespace: live branches, snapshots, prompt versions, stub snapshots."""
     store = Store(acme_repo)
     other = {"org": {"id": OTHER_ORG, "name": "Other Corp"},
+             "users": [{"id": "u1", "name": "Olga Other", "email": "olga@other.example"}],
              "stubs": [{"stubref": "other-flow", "data": {"step": 1}, "chats": {"help": {"m": []}}}]}
     store.import_org(write_json(tmp_path / "other.json", other))
     store.save_stub_snapshot(STUB, all_chats=True)
     store.save_stub_snapshot("other-flow", name="first")
-    snapshot_tag(store, ACME_ID, "6650a0000000000000000001")
-    snapshot_tag(store, OTHER_ORG, "6650a0000000000000000002")
+    store.create_snapshot(ACME_ID, ALEX_ID, "Acme baseline")
+    store.create_snapshot(OTHER_ORG, "u1", "Other baseline")
+    store.create_prompt_version(LEASING_PROMPT_ID, org=ACME_ID, label="First")
+    store.create_prompt_version(LEASING_PROMPT_ID, org=ACME_ID, text="Second text", label="Second")
     return acme_repo
 
 
@@ -82,7 +86,10 @@ def test_clone_brings_back_identical_refs(rich_repo, new_remote, url_of, tmp_pat
     result = Store.clone(url_of(remote), tmp_path / "copy.git")
     assert all_refs(tmp_path / "copy.git") == all_refs(rich_repo)
     assert len(result.refs) == len(all_refs(rich_repo))
-    assert Store(tmp_path / "copy.git").list_stub_snapshots(STUB).snapshots
+    copy = Store(tmp_path / "copy.git")
+    assert copy.list_stub_snapshots(STUB).snapshots
+    assert [v.label for v in copy.list_prompt_versions(LEASING_PROMPT_ID, org=ACME_ID).versions] == ["Second", "First"]
+    assert sorted(s.name for s in copy.list_snapshots().snapshots) == ["Acme baseline", "Other baseline"]
     fsck(tmp_path / "copy.git")
 
 
@@ -125,15 +132,23 @@ def resave_stub_snapshot(store: Store, tmp_path, n: int) -> str:
     return STUB_REF
 
 
+def add_prompt_version(store: Store, tmp_path, n: int) -> str:
+    """Checkpoint a new text of the leasing prompt: version 2 on top of the shared version 1."""
+    store.create_prompt_version(LEASING_PROMPT_ID, org=ACME_ID, text=f"Leasing assistant, take {n}")
+    return PROMPT_REF
+
+
 # Ways two clones of one remote can both change the same ref (each returns the ref it changed).
-DIVERGENCES = {"live branch": change_live_branch, "stub snapshot": resave_stub_snapshot}
+DIVERGENCES = {"live branch": change_live_branch, "stub snapshot": resave_stub_snapshot,
+               "prompt version": add_prompt_version}
 
 
 @pytest.fixture
 def two_clones(acme_repo, new_remote, git_daemon, served, tmp_path):
-    """(remote, first, second): two clones of one git:// remote that already holds Acme and its stub snapshot."""
+    """(remote, first, second): two clones of one git:// remote holding Acme, a stub snapshot and prompt version 1."""
     remote = new_remote()
     Store(acme_repo).save_stub_snapshot(STUB)
+    Store(acme_repo).create_prompt_version(LEASING_PROMPT_ID, org=ACME_ID)
     url = git_daemon.url(remote.relative_to(served).as_posix())
     Store(acme_repo).push(url)
     Store.clone(url, tmp_path / "first.git")
@@ -266,14 +281,20 @@ def pushed(rich_repo, new_remote, git_daemon, served):
     return remote, url
 
 
+def delete_acme_snapshot(store: Store) -> str:
+    """Delete Acme's one snapshot; its tag ref."""
+    [snapshot] = store.list_snapshots(ACME_ID).snapshots
+    store.delete_snapshot(snapshot.id)
+    return f"refs/tags/snapshots/{ACME_ID}/{snapshot.id}"
+
+
 def test_without_prune_the_remote_keeps_refs_deleted_here(rich_repo, pushed):
     remote, url = pushed
     store = Store(rich_repo)
     store.delete_stub_snapshot(STUB)
-    store.git.delete_ref(f"refs/tags/snapshots/{ACME_ID}/6650a0000000000000000001",
-                         store.git.read_ref(f"refs/tags/snapshots/{ACME_ID}/6650a0000000000000000001"))
+    tag = delete_acme_snapshot(store)
     result = store.push(url)
-    assert set(result.remote_only) == {STUB_REF, f"refs/tags/snapshots/{ACME_ID}/6650a0000000000000000001"}
+    assert set(result.remote_only) == {STUB_REF, tag}
     assert set(result.remote_only) <= set(all_refs(remote))
 
 
@@ -281,8 +302,7 @@ def test_prune_deletes_remote_refs_deleted_here(rich_repo, pushed):
     remote, url = pushed
     store = Store(rich_repo)
     store.delete_stub_snapshot(STUB)
-    tag = f"refs/tags/snapshots/{ACME_ID}/6650a0000000000000000001"
-    store.git.delete_ref(tag, store.git.read_ref(tag))
+    tag = delete_acme_snapshot(store)
     result = store.push(url, prune=True)
     assert all_refs(remote) == all_refs(rich_repo)
     assert {(u.ref, u.status) for u in result.refs if u.status != "up-to-date"} == {(STUB_REF, "deleted"), (tag, "deleted")}
@@ -341,3 +361,27 @@ def test_objects_stored_as_deltas_are_pushed_whole_or_on_a_base_the_remote_has(a
     for remote in (first, second):
         assert all_refs(remote) == all_refs(copy.path)
         fsck(remote)
+
+
+def test_the_remote_keeps_the_first_clones_prompt_version(two_clones, tmp_path):
+    remote, first, second = two_clones
+    add_prompt_version(first, tmp_path, 1)
+    add_prompt_version(second, tmp_path, 2)
+    first.push()
+    result = run_cli("push", repo=second.path)
+    assert result.exit_code == 4 and PROMPT_REF in result.stderr
+    assert git(remote, "log", "--format=%(trailers:key=Version,valueonly)", PROMPT_REF).split() == ["2", "1"]
+    assert git(remote, "rev-parse", PROMPT_REF) == git(first.path, "rev-parse", PROMPT_REF)
+    assert "Leasing assistant, take 1" in git(remote, "show", f"{PROMPT_REF}:prompt.yaml")
+
+
+def test_prompt_versions_list_on_a_cli_clone(rich_repo, new_remote, git_daemon, served, tmp_path):
+    remote = new_remote()
+    url = git_daemon.url(remote.relative_to(served).as_posix())
+    assert run_cli("push", url, repo=rich_repo).exit_code == 0
+    cloned = run_cli("clone", url, str(tmp_path / "copy.git"))
+    assert cloned.exit_code == 0, cloned.stderr
+    listed = run_cli("prompt", "version", "list", LEASING_PROMPT_ID, "--org", ACME_ID, "--json",
+                     repo=tmp_path / "copy.git")
+    assert listed.exit_code == 0, listed.stderr
+    assert [v["version"] for v in listed.json["versions"]] == [2, 1]
