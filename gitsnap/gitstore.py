@@ -368,9 +368,10 @@ class GitStore:
         return tag.id.decode()
 
     def read_tag(self, sha: str) -> TagInfo:
-        tag = self.objects[sha.encode()]
-        if not isinstance(tag, Tag):
+        type_num, raw = self._raw(sha.encode())  # the fast read: listings read thousands of tags
+        if type_num != Tag.type_num:
             raise NotFound(f"{sha} is not an annotated tag")
+        tag = Tag.from_raw_string(type_num, raw, sha.encode())
         return TagInfo(
             id=tag.id.decode(),
             name=tag.name.decode(),
