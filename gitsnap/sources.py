@@ -23,6 +23,7 @@ from .models import ENTITY_COLLECTIONS, OrgExport, Stub
 Progress = Callable[[str, int, int], None]
 LiveFiles = Callable[[str], dict[str, str]]
 STUB_FILE = "stub.yaml"
+PROGRESS_EVERY = 500  # files read between two progress reports
 
 
 class _Problems(list):
@@ -175,7 +176,10 @@ def _read_directory(root: str, problems: _Problems, progress: Progress | None, l
     live = live_files(org_id) if live_files and isinstance(org_id, str) else {}
     entity_paths = [(c, name) for c in ENTITY_COLLECTIONS for name in _list(os.path.join(root, c), problems)]
     total = len(entity_paths)
+    progress = progress if total >= PROGRESS_EVERY else None  # a small import is over before a line could help
     for done, (collection, name) in enumerate(entity_paths, 1):
+        if progress and done % PROGRESS_EVERY == 0 and done < total:  # the last one is reported below
+            progress("Reading files", done, total)
         path = os.path.join(root, collection, name)
         data = _read_bytes(path)
         relative = f"{collection}/{name}"
@@ -185,8 +189,6 @@ def _read_directory(root: str, problems: _Problems, progress: Progress | None, l
         items = document.setdefault(collection, [])
         files[(collection, len(items))] = path
         items.append(_read_entity(path, data, name, "id", problems))
-        if progress and done % 500 == 0:
-            progress("Reading files", done, total)
     for stubref in _list(os.path.join(root, "stubs"), problems, directories=True):
         stubs = document.setdefault("stubs", [])
         files[("stubs", len(stubs))] = stub_path = os.path.join(root, "stubs", stubref, STUB_FILE)
