@@ -27,7 +27,7 @@ from gitsnap.prompts import Checkpoint, prompt_ref  # noqa: E402
 ORG = "64ee9a8b1e7f2a0011223344"
 PROMPT = "65f9b1c2e8a1d4e001a0b1c4"
 DEPTH = 10_000
-REPEAT = 3
+REPEAT = 5
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
        "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
 GIT_REF = "refs/bench/git"
@@ -94,6 +94,17 @@ def create_rows(work: Path, repo: Path, depth: int) -> tuple[float, float]:
     return min(ours), min(theirs)
 
 
+def in_process_create(repo: Path, depth: int) -> float:
+    """Best of 20 in-process creates on top of ``depth`` versions (no start-up: the cost of the depth alone)."""
+    seconds = []
+    with Store(repo) as store:
+        for run in range(20):
+            start = time.perf_counter()
+            store.create_prompt_version(PROMPT, org=ORG, text=text(10 * DEPTH + depth + run), label="In-process")
+            seconds.append(time.perf_counter() - start)
+    return min(seconds)
+
+
 def run(work: Path) -> list[tuple[str, float, float | None]]:
     work.mkdir(parents=True, exist_ok=True)
     shallow, deep = work / "depth1.git", work / "deep.git"
@@ -111,6 +122,8 @@ def run(work: Path) -> list[tuple[str, float, float | None]]:
         rows.append((f"prompt version list {DEPTH:,}, {label}", listed, log))
     rows.insert(0, ("prompt version create, depth 1", *create_rows(work, shallow, 1)))
     rows.insert(1, (f"prompt version create, depth {DEPTH:,}", *create_rows(work, deep, DEPTH)))
+    rows.insert(2, ("  same create in-process, depth 1", in_process_create(shallow, 1), None))
+    rows.insert(3, (f"  same create in-process, depth {DEPTH:,}", in_process_create(deep, DEPTH), None))
     return rows
 
 
@@ -118,4 +131,4 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="gitsnap-bench-prompts-") as directory:
         for label, ours, theirs in run(Path(directory)):
             ratio = f"{ours / theirs:6.2f}x" if theirs else "-"
-            print(f"{label:48} {ours:8.3f}s {theirs if theirs is None else f'{theirs:8.3f}s'} {ratio}")
+            print(f"{label:48} {ours:8.3f}s {'-' if theirs is None else f'{theirs:8.3f}s':>9} {ratio}")
