@@ -45,6 +45,7 @@ BLOB_MODE = 0o100644
 TREE_MODE = stat.S_IFDIR
 PACK_THRESHOLD = 64  # at least this many new objects go into one pack, not loose files
 CAS_ATTEMPTS = 200
+LOCK_PATIENCE = 2.0  # seconds a ref lock may be held by another writer before it is called stale
 
 
 class Existing(NamedTuple):
@@ -439,22 +440,29 @@ class GitStore:
     def update_ref(self, name: str, build: Callable[[str | None], tuple[str | None, T]]) -> T:
         """Move ``name`` to what ``build(tip)`` returns, by CAS; rebuild and retry on a lost race.
 
-        ``build`` returns (new tip, result); a new tip of None or equal to the tip moves nothing.
+        ``build`` returns (new tip, result); a new tip of None or equal to the tip moves nothing. It
+        runs again only when the tip moved: a ref locked by another writer is retried as built.
         """
-        locked = False
+        tip: str | None = None
+        locked_since: float | None = None
         for attempt in range(CAS_ATTEMPTS):
-            tip = self.read_ref(name)
-            new, result = build(tip)
-            if new is None or new == tip:
-                return result
+            current = self.read_ref(name)
+            if attempt == 0 or current != tip:
+                tip = current
+                new, result = build(tip)
+                if new is None or new == tip:
+                    return result
             try:
                 if self.swap_ref(name, tip, new):
                     return result
+                locked_since = None
             except FileLocked:
-                locked = True
+                locked_since = locked_since or time.monotonic()
+                if time.monotonic() - locked_since > LOCK_PATIENCE:
+                    raise Conflict(f"{name} has been locked for over {LOCK_PATIENCE:.0f} s: remove "
+                                   f"{self.ref_path(name)}.lock if no gitsnap or git is running")
             time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6))))
-        hint = f"; remove {self.ref_path(name)}.lock if no gitsnap is running" if locked else ""
-        raise Conflict(f"{name} kept changing under {CAS_ATTEMPTS} attempts to update it{hint}")
+        raise Conflict(f"{name} kept changing under {CAS_ATTEMPTS} attempts to update it; try again")
 
     def delete_ref(self, name: str, old: str) -> None:
         """Delete a ref if it still holds ``old``."""
