@@ -270,7 +270,7 @@ def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> 
         fmt = "yaml"
     if fmt is None:
         files = _write_directory(store, tree, out)
-        return ExportResult(org_id=_org_id(store, tree), commit=commit, out=out, files=files), None
+        return ExportResult(org_id=org_field(store, tree, "id"), commit=commit, out=out, files=files), None
     document = read_org_document(store, tree)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else yamlio.dump(document).decode()
     result = ExportResult(org_id=document["org"]["id"], commit=commit, out=out or "-", files=1)
@@ -284,10 +284,11 @@ def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> 
     return result, None
 
 
-def _org_id(store: GitStore, tree: str) -> str:
+def org_field(store: GitStore, tree: str, field: str) -> str:
+    """One field of an org tree's org.yaml (``id``, ``name``), or "" when it has none."""
     org = store.lookup(tree, ORG_FILE)
     data = _load_blob(store, org[1]) if org else None
-    return str(data.get("id", "")) if isinstance(data, dict) else ""
+    return str(data.get(field, "")) if isinstance(data, dict) else ""
 
 
 _UNSAFE_NAMES = {"", ".", "..", ".git"}
@@ -348,9 +349,7 @@ def list_orgs(store: GitStore) -> OrgList:
     orgs = []
     for ref, tip in sorted(store.list_refs(ORGS_PREFIX).items()):
         commit = store.read_commit(tip)
-        org = store.lookup(commit.tree, ORG_FILE)
-        name = _load_blob(store, org[1]).get("name", "") if org else ""
-        orgs.append(OrgSummary(id=ref[len(ORGS_PREFIX):], name=name, commit=tip,
+        orgs.append(OrgSummary(id=ref[len(ORGS_PREFIX):], name=org_field(store, commit.tree, "name"), commit=tip,
                                updated_at=iso_utc(commit.committer.time), counts=count_config(store, commit.tree)))
     return OrgList(orgs=orgs)
 

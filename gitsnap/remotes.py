@@ -28,9 +28,11 @@ from .models import (
     require_identifier,
 )
 from .orgs import ORGS_PREFIX
+from .prompts import REFS_PREFIX as PROMPTS_PREFIX
+from .snapshots import SNAPSHOTS_PREFIX
+from .stub_refs import REFS_PREFIX as STUBS_PREFIX
 
-SNAPSHOTS_PREFIX = "refs/tags/snapshots/"
-NAMESPACES = (ORGS_PREFIX, SNAPSHOTS_PREFIX, "refs/prompts/", "refs/stubs/")
+NAMESPACES = (ORGS_PREFIX, SNAPSHOTS_PREFIX, PROMPTS_PREFIX, STUBS_PREFIX)
 DEFAULT_REMOTE = "origin"
 MOVED = ("created", "updated", "deleted")
 

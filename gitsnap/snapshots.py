@@ -42,6 +42,7 @@ from .orgs import (
     commit_export,
     count_config,
     load_source,
+    org_field,
     org_ref,
     org_tip,
 )
@@ -187,12 +188,6 @@ def read_member(store: GitStore, tree: str, org: str, user_id: str) -> User:
     return User.model_construct(id=user_id, name=str(data.get("name", "")), email=str(data.get("email", "")))
 
 
-def read_org_name(store: GitStore, tree: str) -> str:
-    entry = store.lookup(tree, ORG_FILE)
-    data = yamlio.load(store.read_blob(entry[1])) if entry else None
-    return str(data.get("name", "")) if isinstance(data, dict) else ""
-
-
 def _one_line(value: str) -> str:
     """A trailer value: line breaks (and the blanks around them) become one space."""
     return re.sub(r"\s*[\r\n]+\s*", " ", value).strip()
@@ -218,7 +213,7 @@ def create_snapshot(store: GitStore, org: str, user_id: str, name: str, descript
     tagger = store.identity("COMMITTER")
     snapshot_id = new_snapshot_id(tagger.time)
     trailers = [
-        ("Snapshot-Id", snapshot_id), ("Source-Org", org), ("Source-Org-Name", read_org_name(store, tree)),
+        ("Snapshot-Id", snapshot_id), ("Source-Org", org), ("Source-Org-Name", org_field(store, tree, "name")),
         ("Source-User", user_id), ("Source-User-Name", user.name), ("Source-User-Email", user.email),
         ("Counts", _format_counts(count_config(store, tree))), ("Created-At", iso_utc(tagger.time)),
     ]
@@ -326,7 +321,7 @@ def _check_target(store: GitStore, org: str, to_name: str | None, replace_config
     if not replace_config:
         raise InvalidInput(f"org {org} already exists; --replace-config replaces its pipelines, automations, "
                            f"prompts and templates (keeping its org.yaml, users and stubs)")
-    current = read_org_name(store, store.read_commit(tip).tree)
+    current = org_field(store, store.read_commit(tip).tree, "name")
     if to_name is not None and to_name != current:
         raise InvalidInput(f"--replace-config keeps org {org}'s org.yaml: it is named {current!r}, not {to_name!r}; "
                            f"leave out --to-name")
