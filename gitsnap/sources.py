@@ -205,7 +205,7 @@ def _read_directory(root: str, problems: _Problems, progress: Progress | None, l
         stubs.append(stub)
     if progress and total:
         progress("Reading files", total, total)
-    return document, lambda loc: _directory_path(root, files, loc)
+    return document, lambda loc: file_and_field(root, files, loc)
 
 
 def _list(directory: str, problems: _Problems, directories: bool = False) -> list[str]:
@@ -247,7 +247,7 @@ def _read_entity(path: str, data: bytes, file_name: str, key: str, problems: _Pr
     return entity
 
 
-def _directory_path(root: str, files: dict[tuple, str], loc: tuple) -> str:
+def file_and_field(root: str, files: dict[tuple, str], loc: tuple) -> str:
     """Map a pydantic location in the assembled document to a file and the field inside it."""
     for length in (4, 2, 1):
         prefix = tuple(loc[:length])

@@ -30,7 +30,7 @@ from .orgs import ORG_FILE, ORGS_PREFIX, count_config, org_tree_spec
 from .prompts import PROMPT_FILE
 from .prompts import REFS_PREFIX as PROMPTS_PREFIX
 from .snapshots import SNAPSHOT_ID, SNAPSHOTS_PREFIX, Located, read_snapshot
-from .sources import STUB_FILE, export_problems
+from .sources import STUB_FILE, export_problems, file_and_field
 from .stub_refs import REFS_PREFIX as STUBS_PREFIX
 from .stub_refs import read_saved, selector_of
 
@@ -71,7 +71,7 @@ def _check_org(store: GitStore, ref: str, org: str, tip: str, report: Report, co
     document, places = _org_document(store, files, lambda problem: report(ref, problem))
     if document is None:
         return
-    export, problems = export_problems(document, lambda loc: _place(places, loc))
+    export, problems = export_problems(document, lambda loc: file_and_field(ref, places, loc))
     for problem in problems:
         report(ref, problem)
     if export is None or problems:
@@ -123,14 +123,6 @@ def _add_entity(document: dict, places: dict, collection: str, path: str, data: 
     items = document.setdefault(collection, [])
     places[(collection, len(items))] = path
     items.append(data)
-
-
-def _place(places: dict[tuple, str], loc: tuple) -> str:
-    for length in (2, 1):
-        if tuple(loc[:length]) in places:
-            rest = ".".join(str(part) for part in loc[length:])
-            return f"{places[tuple(loc[:length])]}: {rest}" if rest else places[tuple(loc[:length])]
-    return ".".join(str(part) for part in loc)
 
 
 def _load(store: GitStore, path: str, sha: str, report: Callable[[str], None]) -> Any:
