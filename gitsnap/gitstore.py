@@ -87,6 +87,7 @@ class GitStore:
             )
         self.objects = self.repo.object_store
         self._packs: list = []  # the packs seen last, tried first by _raw
+        self._objects_dir = os.path.join(self.path, "objects")
 
     def close(self) -> None:
         self.repo.close()
@@ -147,8 +148,8 @@ class GitStore:
     def _read_loose(self, sha: str) -> tuple[int, bytes] | None:
         """A loose object (zlib of ``<type> <size>\\0<contents>``) as (type number, contents), or None."""
         try:
-            with open(os.path.join(self.path, "objects", sha[:2], sha[2:]), "rb") as handle:
-                data = zlib.decompress(handle.read())
+            with open(f"{self._objects_dir}/{sha[:2]}/{sha[2:]}", "rb", buffering=0) as handle:
+                data = zlib.decompress(handle.readall())
         except FileNotFoundError:
             return None
         except zlib.error:
