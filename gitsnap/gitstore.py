@@ -124,7 +124,14 @@ class GitStore:
     # --- blobs and trees ---
 
     def _raw(self, sha: bytes) -> tuple[int, bytes]:
-        """An object's type number and contents by its trusted id, not re-hashed (git does not either).
+        """An object's type number and contents; RepositoryError when the repository lacks it."""
+        found = self._find_raw(sha)
+        if found is None:
+            raise RepositoryError(f"object {sha.decode()} is missing from {self.path} (git fsck says more)")
+        return found
+
+    def _find_raw(self, sha: bytes) -> tuple[int, bytes] | None:
+        """An object's type number and contents by its trusted id, not re-hashed (git does not either); None if absent.
 
         Tried in turn: the packs seen last, the loose object, then (like git) a rescan of the packs.
         This is several times faster than dulwich's lookup, which lists the pack directory and parses
@@ -143,7 +150,7 @@ class GitStore:
         try:
             return self.objects.get_raw(sha)
         except KeyError:
-            raise RepositoryError(f"object {sha.decode()} is missing from {self.path} (git fsck says more)")
+            return None
 
     def _read_loose(self, sha: str) -> tuple[int, bytes] | None:
         """A loose object (zlib of ``<type> <size>\\0<contents>``) as (type number, contents), or None."""
@@ -171,7 +178,10 @@ class GitStore:
         return None
 
     def read_blob(self, sha: str) -> bytes:
-        return self.objects[sha.encode()].as_raw_string()
+        type_num, raw = self._raw(sha.encode())
+        if type_num != Blob.type_num:
+            raise RepositoryError(f"object {sha} is not a blob")
+        return raw
 
     def blob_id(self, data: bytes) -> str:
         return Blob.from_string(data).id.decode()
@@ -261,10 +271,11 @@ class GitStore:
         os.replace(temporary + ".idx", final + ".idx")  # the index last: readers only see complete packs
 
     def _tree(self, sha: str | bytes) -> Tree:
-        obj = self.objects[sha.encode() if isinstance(sha, str) else sha]
-        if not isinstance(obj, Tree):
-            raise RepositoryError(f"object {obj.id.decode()} is a {obj.type_name.decode()}, not a tree")
-        return obj
+        sha = sha.encode() if isinstance(sha, str) else sha
+        type_num, raw = self._raw(sha)
+        if type_num != Tree.type_num:
+            raise RepositoryError(f"object {sha.decode()} is not a tree")
+        return Tree.from_raw_string(type_num, raw, sha)
 
     def tree_entries(self, tree_id: str) -> list[tuple[str, int, str]]:
         """(name, mode, id) of a tree's direct entries; names undecodable as UTF-8 kept escaped."""
@@ -333,29 +344,26 @@ class GitStore:
         return commit.id.decode()
 
     def read_commit(self, sha: str) -> CommitInfo:
-        try:
-            commit = self.objects[sha.encode()]
-        except KeyError:
+        """A commit (an annotated tag is followed to its commit); NotFound when there is none."""
+        found = self._find_raw(sha.encode())
+        if found is None:
             raise NotFound(f"commit {sha} not found in {self.path}")
-        if isinstance(commit, Tag):
-            return self.read_commit(commit.object[1].decode())
-        if not isinstance(commit, Commit):
-            raise NotFound(f"{sha} is a {commit.type_name.decode()}, not a commit")
-        return _commit_info(commit)
+        type_num, raw = found
+        if type_num == Commit.type_num:
+            try:
+                return parse_commit(sha, raw)
+            except ValueError:  # an unusual shape: dulwich's full parser reads it or says what is wrong
+                return _commit_info(Commit.from_raw_string(type_num, raw, sha.encode()))
+        if type_num == Tag.type_num:
+            return self.read_commit(Tag.from_raw_string(type_num, raw, sha.encode()).object[1].decode())
+        raise NotFound(f"{sha} is not a commit")
 
     def history(self, tip: str | None) -> Iterator[CommitInfo]:
-        """Commits from ``tip`` back along first parents, newest first (read fast: long walks are common)."""
-        sha = tip.encode() if tip else None
-        while sha:
-            type_num, raw = self._raw(sha)
-            try:
-                if type_num != Commit.type_num:
-                    raise ValueError("not a commit")
-                commit = parse_commit(sha.decode(), raw)
-            except ValueError:  # a tag, or an unusual shape: read_commit follows it or says what is wrong
-                commit = self.read_commit(sha.decode())
+        """Commits from ``tip`` back along first parents, newest first."""
+        while tip:
+            commit = self.read_commit(tip)
             yield commit
-            sha = commit.parents[0].encode() if commit.parents else None
+            tip = commit.parents[0] if commit.parents else None
 
     def write_tag(self, target: str, name: str, message: str, tagger: Identity | None = None) -> str:
         """Write an annotated tag object on a commit; the tagger is the person running gitsnap unless given."""
@@ -484,20 +492,17 @@ class GitStore:
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """Whether commit ``ancestor`` is ``descendant`` or reachable from it through parents (git merge-base --is-ancestor)."""
-        target = ancestor.encode()
-        seen: set[bytes] = set()
-        pending = [descendant.encode()]
+        seen: set[str] = set()
+        pending = [descendant]
         while pending:
             sha = pending.pop()
-            if sha == target:
+            if sha == ancestor:
                 return True
             if sha in seen:
                 continue
             seen.add(sha)
             try:
-                obj = self.objects[sha]
-            except KeyError:
+                pending.extend(self.read_commit(sha).parents)
+            except NotFound:
                 continue  # beyond what this repository has: not known to lead to ``ancestor``
-            if isinstance(obj, Commit):
-                pending.extend(obj.parents)
         return False
