@@ -46,8 +46,12 @@ def org_tip(store: GitStore, org_id: str) -> str:
     """The live branch's tip; NotFound when the org was never imported."""
     tip = store.read_ref(org_ref(org_id))
     if tip is None:
-        raise NotFound(f"org {org_id} not found in {store.path} (gitsnap org list)", title="Org not found")
+        raise org_not_found(store, org_id)
     return tip
+
+
+def org_not_found(store: GitStore, org_id: str) -> NotFound:
+    return NotFound(f"org {org_id} not found in {store.path} (gitsnap org list)", title="Org not found")
 
 
 def find_org(store: GitStore, kind: str, key: str, in_tree: Callable[[str], bool],
@@ -83,7 +87,7 @@ def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], messa
 
     def build(tip: str | None) -> tuple[str | None, LiveChange]:
         if tip is None:
-            raise NotFound(f"org {org} not found in {store.path} (gitsnap org list)", title="Org not found")
+            raise org_not_found(store, org)
         base = store.read_commit(tip).tree
         tree = store.build_tree(spec(base), base=base, replace=False)
         files = [path for path, _, _ in store.diff_trees(base, tree)]

@@ -43,7 +43,7 @@ class State:
 
     def progress(self) -> Callable[[str, int, int], None] | None:
         """A reporter on stderr when it is a terminal and output is for a human; else None."""
-        if self.as_json or not sys.stderr.isatty():
+        if not self._progress_shown():
             return None
 
         def report(stage: str, done: int, total: int) -> None:
@@ -53,9 +53,12 @@ class State:
 
         return report
 
+    def _progress_shown(self) -> bool:
+        return not self.as_json and sys.stderr.isatty()
+
     def transfer_progress(self) -> Callable[[str], None] | None:
         """A writer of a transfer's progress text (the server's and ours) on stderr, under the same rule."""
-        if self.as_json or not sys.stderr.isatty():
+        if not self._progress_shown():
             return None
 
         def write(text: str) -> None:
