@@ -26,8 +26,9 @@ from dulwich.client import (
 from dulwich.config import ConfigFile
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, SendPackError
 from dulwich.file import FileLocked, GitFile
-from dulwich.object_store import MissingObjectFinder
+from dulwich.object_store import MissingObjectFinder, ObjectStoreGraphWalker
 from dulwich.objects import ZERO_SHA, sha_to_hex
+from dulwich.repo import ParentsProvider
 from dulwich.pack import PACK_SPOOL_FILE_MAX_SIZE, REF_DELTA, UnpackedObject, full_unpacked_object
 
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
@@ -133,7 +134,7 @@ class Transport:
         ssh_command = os.environ.get("GIT_SSH_COMMAND") or os.environ.get("GIT_SSH") or None
         with self._errors():
             self.client, self.path = get_transport_and_path(
-                url.location, config=store.repo.get_config_stack(), ssh_command=ssh_command,
+                url.location, config=store.config_stack, ssh_command=ssh_command,
                 username=(url.username or username) if http else None,
                 password=(url.password or password) if http else None,
             )
@@ -186,7 +187,7 @@ class Transport:
 
     def _send(self, update_refs, atomic: bool):
         def generate_pack_data(have, want, *, ofs_delta=False, progress=None):
-            count, records = _pack_records(self.store.objects, set(have), set(want), progress)
+            count, records = _pack_records(self.store.objects.dulwich_store, set(have), set(want), progress)
             self._say(f"Sending {count} objects to {self.url.location}\n")
             return count, records
 
@@ -205,7 +206,7 @@ class Transport:
 
         ``haves`` (local tips) tell the server what need not be sent. No local ref moves here.
         """
-        repo = self.store.repo
+        objects = self.store.objects.dulwich_store
         remote_refs: dict[str, str] = {}
 
         def determine_wants(refs, depth=None) -> list[bytes]:
@@ -214,14 +215,14 @@ class Transport:
 
         spool = SpooledTemporaryFile(max_size=PACK_SPOOL_FILE_MAX_SIZE, prefix="incoming-",
                                      dir=os.path.join(self.store.path, "objects"))
-        walker = repo.get_graph_walker([sha.encode() for sha in haves])
+        walker = ObjectStoreGraphWalker([sha.encode() for sha in haves], ParentsProvider(objects).get_parents)
         with self._errors(), spool:
             self.client.fetch_pack(self.path.encode(), determine_wants, walker, spool.write,
                                    progress=self._remote_progress(), ref_prefix=[p.encode() for p in prefixes])
             if spool.tell():
                 spool.seek(0)
                 # a thin pack's deltas may be against objects we have: add_thin_pack completes them
-                pack = repo.object_store.add_thin_pack(spool.read, None, progress=self._remote_progress())
+                pack = objects.add_thin_pack(spool.read, None, progress=self._remote_progress())
                 self._say(f"Received {len(pack)} objects from {self.url.location}\n")
         return remote_refs
 
@@ -326,14 +327,14 @@ def _protocol_error(where: str, text: str) -> Exception:
 
 def remote_names(store: GitStore) -> list[str]:
     """The configured remotes' names, in file order."""
-    return [section[1].decode() for section in store.repo.get_config().sections()
+    return [section[1].decode() for section in store.config().sections()
             if len(section) == 2 and section[0].lower() == b"remote"]
 
 
 def remote_values(store: GitStore, name: str, key: str) -> list[str]:
     """Every value of ``remote.<name>.<key>`` (empty when unset)."""
     try:
-        return [value.decode() for value in store.repo.get_config().get_multivar((b"remote", name.encode()), key.encode())]
+        return [value.decode() for value in store.config().get_multivar((b"remote", name.encode()), key.encode())]
     except KeyError:
         return []
 

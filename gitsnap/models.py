@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, StrictStr
@@ -46,9 +46,15 @@ Identifier = Annotated[StrictStr, AfterValidator(check_identifier)]
 
 
 def iso_utc(seconds: int | float) -> str:
-    """``2026-05-15T09:00:00.000Z`` for a POSIX time."""
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """``2026-05-15T09:00:00.000Z`` for a POSIX time; a time beyond year 1 to 9999 shows as the nearest end."""
+    try:
+        moment = _EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        moment = datetime.max if seconds > 0 else datetime.min
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+_EPOCH = datetime(1970, 1, 1)
 
 
 # --- inputs: what a platform exports -------------------------------------------------------------

@@ -13,8 +13,9 @@ from typing import Any
 
 from . import yamlio
 from .errors import InvalidInput, NotFound
-from .gitmessage import Identity, format_message
-from .gitstore import BLOB_MODE, Existing, GitStore, TreeSpec
+from .gitmessage import Identity, check_one_line, format_message, printable
+from .gitstore import GitStore
+from .gittrees import BLOB_MODE, Existing, TreeSpec
 from .models import (
     CONFIG_COLLECTIONS,
     ENTITY_COLLECTIONS,
@@ -44,7 +45,7 @@ def org_ref(org_id: str) -> str:
 
 def org_tip(store: GitStore, org_id: str) -> str:
     """The live branch's tip; NotFound when the org was never imported."""
-    tip = store.read_ref(org_ref(org_id))
+    tip = store.refs.read(org_ref(org_id))
     if tip is None:
         raise org_not_found(store, org_id)
     return tip
@@ -61,9 +62,9 @@ def find_org(store: GitStore, kind: str, key: str, in_tree: Callable[[str], bool
     ``kind`` names what is looked for in the errors: ``stub``, ``prompt``.
     """
     found = []
-    for ref, tip in sorted(store.list_refs(ORGS_PREFIX).items()):
+    for ref, tip in sorted(store.refs.list(ORGS_PREFIX).items()):
         org = ref[len(ORGS_PREFIX):]
-        if in_tree(store.read_commit(tip).tree) or (has_refs and has_refs(org)):
+        if in_tree(store.objects.read_commit(tip).tree) or (has_refs and has_refs(org)):
             found.append(org)
     if len(found) > 1:
         raise InvalidInput(f"{kind} {key} is in several orgs: {', '.join(found)}; choose one with --org")
@@ -88,15 +89,15 @@ def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], messa
     def build(tip: str | None) -> tuple[str | None, LiveChange]:
         if tip is None:
             raise org_not_found(store, org)
-        base = store.read_commit(tip).tree
-        tree = store.build_tree(spec(base), base=base, replace=False)
-        files = [path for path, _, _ in store.diff_trees(base, tree)]
+        base = store.objects.read_commit(tip).tree
+        tree = store.trees.build(spec(base), base=base, replace=False)
+        files = [path for path, _, _ in store.trees.diff(base, tree)]
         if tree == base:
             return None, LiveChange(tip, True, files, base)
         commit = store.write_commit(tree, [tip], message)
         return commit, LiveChange(commit, False, files, base)
 
-    return store.update_ref(org_ref(org), build)
+    return store.refs.update(org_ref(org), build)
 
 
 def org_tree_spec(export: OrgExport) -> dict[str, Any]:
@@ -127,36 +128,36 @@ def stub_tree_spec(stub: Stub) -> dict[str, Any]:
 
 def read_org_document(store: GitStore, tree: str) -> dict[str, Any]:
     """The one-document form of an org tree."""
-    org = store.lookup(tree, ORG_FILE)
+    org = store.trees.lookup(tree, ORG_FILE)
     if org is None:
         raise InvalidInput(f"tree {tree} is not an org tree (it has no {ORG_FILE})")
     document: dict[str, Any] = {"org": _load_blob(store, org[1])}
     for collection in ENTITY_COLLECTIONS:
-        subtree = store.lookup(tree, collection)
-        entries = store.tree_entries(subtree[1]) if subtree else []
+        subtree = store.trees.lookup(tree, collection)
+        entries = store.trees.entries(subtree[1]) if subtree else []
         document[collection] = [_load_blob(store, sha) for _, _, sha in entries]
     document["stubs"] = []
-    stubs = store.lookup(tree, "stubs")
-    for stubref, _, stub_tree in store.tree_entries(stubs[1]) if stubs else []:
-        stub = _load_blob(store, store.lookup(stub_tree, "stub.yaml")[1])
-        chats = store.lookup(stub_tree, "chats")
+    stubs = store.trees.lookup(tree, "stubs")
+    for stubref, _, stub_tree in store.trees.entries(stubs[1]) if stubs else []:
+        stub = _load_blob(store, store.trees.lookup(stub_tree, "stub.yaml")[1])
+        chats = store.trees.lookup(stub_tree, "chats")
         stub["chats"] = {
-            name[: -len(".yaml")]: _load_blob(store, sha) for name, _, sha in (store.tree_entries(chats[1]) if chats else [])
+            name[: -len(".yaml")]: _load_blob(store, sha) for name, _, sha in (store.trees.entries(chats[1]) if chats else [])
         }
         document["stubs"].append(stub)
     return document
 
 
 def _load_blob(store: GitStore, sha: str) -> Any:
-    return yamlio.load(store.read_blob(sha))
+    return yamlio.load(store.objects.read_blob(sha))
 
 
 def count_config(store: GitStore, tree: str) -> Counts:
     """Entities per config collection, read from the tree's entries (no blob is read)."""
     counts = {}
     for collection in CONFIG_COLLECTIONS:
-        subtree = store.lookup(tree, collection)
-        counts[collection] = len(store.tree_entries(subtree[1])) if subtree else 0
+        subtree = store.trees.lookup(tree, collection)
+        counts[collection] = len(store.trees.entries(subtree[1])) if subtree else 0
     return Counts(**counts)
 
 
@@ -185,13 +186,13 @@ def load_source(store: GitStore, source: str, progress: Progress | None = None) 
 
 def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
     """path -> blob id of the entity files in an org's live tree (empty for a new org)."""
-    if not check_identifier_quietly(org_id) or (tip := store.read_ref(org_ref(org_id))) is None:
+    if not check_identifier_quietly(org_id) or (tip := store.refs.read(org_ref(org_id))) is None:
         return {}
-    tree = store.read_commit(tip).tree
+    tree = store.objects.read_commit(tip).tree
     files = {}
     for collection in ENTITY_COLLECTIONS:
-        subtree = store.lookup(tree, collection)
-        for name, _, sha in store.tree_entries(subtree[1]) if subtree else []:
+        subtree = store.trees.lookup(tree, collection)
+        for name, _, sha in store.trees.entries(subtree[1]) if subtree else []:
             files[f"{collection}/{name}"] = sha
     return files
 
@@ -199,25 +200,27 @@ def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
 def commit_export(store: GitStore, export: OrgExport, user_id: str | None, message: str | None) -> ImportResult:
     """Commit an validated export as the org's live state (CAS on the live branch)."""
     org = export.org
+    if message is not None:
+        check_one_line("commit message", message)
     author = author_identity(store, _import_user(store, export, user_id)) if user_id else None
     spec = org_tree_spec(export)
 
     def build(tip: str | None) -> tuple[str | None, ImportResult]:
-        parent_tree = store.read_commit(tip).tree if tip else None
-        tree = store.build_tree(spec, base=parent_tree)
+        parent_tree = store.objects.read_commit(tip).tree if tip else None
+        tree = store.trees.build(spec, base=parent_tree)
         changes = _tree_changes(store, parent_tree, tree)
         counts = count_config(store, tree)
         if tip and tree == parent_tree:
             return None, ImportResult(message="No changes", skipped=True, org_id=org.id, org_name=org.name,
                                       commit=tip, tree=tree, files=changes, counts=counts)
         trailers = [("Org", org.id)] + ([("User", user_id)] if user_id else [])
-        subject = message or f"Import {org.name}"
+        subject = message or f"Import {printable(org.name)}"
         body = f"{changes.added} files added, {changes.changed} changed, {changes.removed} removed"
         commit = store.write_commit(tree, [tip] if tip else [], format_message(subject, body, trailers), author)
         return commit, ImportResult(message="Imported", skipped=False, org_id=org.id, org_name=org.name,
                                     commit=commit, tree=tree, files=changes, counts=counts)
 
-    return store.update_ref(org_ref(org.id), build)
+    return store.refs.update(org_ref(org.id), build)
 
 
 def _import_user(store: GitStore, export: OrgExport, user_id: str) -> User:
@@ -231,12 +234,12 @@ def _import_user(store: GitStore, export: OrgExport, user_id: str) -> User:
 def author_identity(store: GitStore, user: User) -> Identity:
     """The user as a commit author, at the time git's rules give for now."""
     now = store.identity("AUTHOR")
-    return Identity(user.name, user.email, now.time, now.tz)
+    return Identity.checked(user.name, user.email, now.time, now.tz, f"user {user.id}")
 
 
 def _tree_changes(store: GitStore, old: str | None, new: str) -> TreeChanges:
     changes = TreeChanges()
-    for _, before, after in store.diff_trees(old, new):
+    for _, before, after in store.trees.diff(old, new):
         if before is None:
             changes.added += 1
         elif after is None:
@@ -248,7 +251,7 @@ def _tree_changes(store: GitStore, old: str | None, new: str) -> TreeChanges:
 
 def resolve_state(store: GitStore, what: str) -> str:
     """The commit an org id (its live state) or any git revision names."""
-    if not check_identifier_quietly(what) or (tip := store.read_ref(org_ref(what))) is None:
+    if not check_identifier_quietly(what) or (tip := store.refs.read(org_ref(what))) is None:
         tip = store.resolve_commit(what)
     if tip is None:
         raise NotFound(f"{what!r} is neither an org nor a git revision in {store.path} (gitsnap org list)")
@@ -269,7 +272,7 @@ def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> 
     Returns the result and, for a document without ``out``, the document text for stdout.
     """
     commit = resolve_state(store, what)
-    tree = store.read_commit(commit).tree
+    tree = store.objects.read_commit(commit).tree
     if fmt is None and out is None:
         fmt = "yaml"
     if fmt is None:
@@ -290,7 +293,7 @@ def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> 
 
 def org_field(store: GitStore, tree: str, field: str) -> str:
     """One field of an org tree's org.yaml (``id``, ``name``), or "" when it has none."""
-    org = store.lookup(tree, ORG_FILE)
+    org = store.trees.lookup(tree, ORG_FILE)
     data = _load_blob(store, org[1]) if org else None
     return str(data.get(field, "")) if isinstance(data, dict) else ""
 
@@ -301,7 +304,7 @@ _UNSAFE_NAMES = {"", ".", "..", ".git"}
 def _checked_files(store: GitStore, tree: str, prefix: str = "") -> list[tuple[str, str]]:
     """Every (path, blob id) of a tree, refusing entries that could escape the target directory."""
     files = []
-    for name, mode, sha in store.tree_entries(tree):
+    for name, mode, sha in store.trees.entries(tree):
         path = prefix + name
         if name.lower() in _UNSAFE_NAMES or any(c in name for c in "/\\\x00"):
             raise InvalidInput(f"refusing to export: unsafe entry name {path!r} in tree {tree}")
@@ -323,7 +326,7 @@ def _write_directory(store: GitStore, tree: str, out: str) -> int:
             target = os.path.join(tmp, *path.split("/"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as handle:
-                handle.write(store.read_blob(sha))
+                handle.write(store.objects.read_blob(sha))
 
     _write_atomically(out, write)
     return len(files)
@@ -351,8 +354,8 @@ def _write_atomically(out: str, write, single_file: bool = False) -> None:
 
 def list_orgs(store: GitStore) -> OrgList:
     orgs = []
-    for ref, tip in sorted(store.list_refs(ORGS_PREFIX).items()):
-        commit = store.read_commit(tip)
+    for ref, tip in sorted(store.refs.list(ORGS_PREFIX).items()):
+        commit = store.objects.read_commit(tip)
         orgs.append(OrgSummary(id=ref[len(ORGS_PREFIX):], name=org_field(store, commit.tree, "name"), commit=tip,
                                updated_at=iso_utc(commit.committer.time), counts=count_config(store, commit.tree)))
     return OrgList(orgs=orgs)
@@ -360,7 +363,7 @@ def list_orgs(store: GitStore) -> OrgList:
 
 def org_log(store: GitStore, org_id: str, limit: int | None = None) -> OrgLog:
     entries = []
-    for commit in store.history(org_tip(store, org_id)):
+    for commit in store.objects.history(org_tip(store, org_id)):
         if limit is not None and len(entries) >= limit:
             break
         entries.append(LogEntry(commit=commit.id, subject=commit.subject, author_name=commit.author.name,

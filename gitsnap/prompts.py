@@ -27,8 +27,9 @@ from itertools import islice
 
 from . import yamlio
 from .errors import InvalidInput, NotFound, RepositoryError
-from .gitmessage import CommitInfo, format_message, split_message
-from .gitstore import BLOB_MODE, GitStore
+from .gitmessage import CommitInfo, check_one_line, check_text, format_message, split_message
+from .gitstore import GitStore
+from .gittrees import BLOB_MODE
 from .models import (
     PromptRestoreResult,
     PromptVersionDetail,
@@ -75,11 +76,10 @@ class Checkpoint:
                 continue
             if not isinstance(value, str):
                 raise InvalidInput(f"{what} must be a string, got {type(value).__name__}")
-            if "\0" in value:
-                raise InvalidInput(f"{what} {value!r} contains a NUL character")
-            if field != "description" and ("\n" in value or "\r" in value):
-                raise InvalidInput(f"{what} {value!r} must be one line (only the description may span lines)")
-            values[field] = value.strip() or None
+            if field == "description":
+                values[field] = check_text(what, value).strip(" \t\r\n") or None
+            else:
+                values[field] = check_one_line(what, value).strip(" \t") or None
         return replace(self, **values)
 
     def message(self, number: int, prompt_id: str, org: str) -> str:
@@ -99,10 +99,10 @@ def live_prompt_path(prompt_id: str) -> str:
 
 def _live_prompt(store: GitStore, tree: str, prompt_id: str) -> dict | None:
     """The prompt's document in an org tree, or None when the tree has no such prompt."""
-    entry = store.lookup(tree, live_prompt_path(prompt_id))
+    entry = store.trees.lookup(tree, live_prompt_path(prompt_id))
     if entry is None:
         return None
-    prompt = yamlio.load(store.read_blob(entry[1]))
+    prompt = yamlio.load(store.objects.read_blob(entry[1]))
     if not isinstance(prompt, dict) or not isinstance(prompt.get("body"), str):
         raise RepositoryError(f"{live_prompt_path(prompt_id)} in tree {tree} is not a prompt with a text body")
     return prompt
@@ -110,8 +110,8 @@ def _live_prompt(store: GitStore, tree: str, prompt_id: str) -> dict | None:
 
 def _live_body(store: GitStore, org: str, prompt_id: str) -> str | None:
     """The prompt's body in the org's live state; None when the org or the prompt is not there."""
-    tip = store.read_ref(org_ref(org))
-    prompt = _live_prompt(store, store.read_commit(tip).tree, prompt_id) if tip else None
+    tip = store.refs.read(org_ref(org))
+    prompt = _live_prompt(store, store.objects.read_commit(tip).tree, prompt_id) if tip else None
     return prompt["body"] if prompt else None
 
 
@@ -123,12 +123,12 @@ def _tree_of(store: GitStore, prompt_id: str, text: str | None) -> str | None:
     """The tree id a version of ``text`` has (nothing is written); None for no text."""
     if text is None:
         return None
-    return store.tree_id({PROMPT_FILE: (BLOB_MODE, store.blob_id(_content(prompt_id, text)))})
+    return store.trees.id_of({PROMPT_FILE: (BLOB_MODE, store.objects.blob_id(_content(prompt_id, text)))})
 
 
 def _text(store: GitStore, commit: CommitInfo) -> str:
     """A version's text, from its tree's one file."""
-    return _text_in(commit, store.read_file(commit.tree, PROMPT_FILE))
+    return _text_in(commit, store.trees.read_file(commit.tree, PROMPT_FILE))
 
 
 def _text_in(commit: CommitInfo, content: bytes | None) -> str:
@@ -176,9 +176,9 @@ def _org_of(store: GitStore, prompt_id: str, org: str | None, live_only: bool = 
         return org
 
     def has_versions(candidate: str) -> bool:
-        return store.read_ref(prompt_ref(candidate, prompt_id)) is not None
+        return store.refs.read(prompt_ref(candidate, prompt_id)) is not None
 
-    return find_org(store, "prompt", prompt_id, lambda tree: store.lookup(tree, live_prompt_path(prompt_id)) is not None,
+    return find_org(store, "prompt", prompt_id, lambda tree: store.trees.lookup(tree, live_prompt_path(prompt_id)) is not None,
                     None if live_only else has_versions)
 
 
@@ -196,12 +196,12 @@ def _find_version(store: GitStore, prompt_id: str, org: str, number: int) -> Com
     if isinstance(number, bool) or not isinstance(number, int):
         raise InvalidInput(f"version must be a whole number, got {number!r}")
     ref = prompt_ref(org, prompt_id)
-    tip = store.read_ref(ref)
+    tip = store.refs.read(ref)
     if tip is None:
         if _live_body(store, org, prompt_id) is None:
             raise _prompt_not_found(prompt_id, org)
         raise _version_not_found(prompt_id, org, number, 0)
-    history = store.history(tip)
+    history = store.objects.history(tip)
     newest = next(history)
     latest = _number(newest, ref)
     if not 1 <= number <= latest:
@@ -242,27 +242,32 @@ def create_version(store: GitStore, prompt_id: str, org: str | None = None, text
         raise InvalidInput("give the text with --text or with --file, not both")
     if text is not None and not isinstance(text, str):
         raise InvalidInput(f"text must be a string, got {type(text).__name__}")
+    if text is not None and not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidInput(f"text holds a lone surrogate (U+{ord(text[error.start]):04X}), which is not UTF-8")
     if file is not None:
         text = read_text_file(file)
     org = _org_of(store, prompt_id, org, live_only=True)
-    live = _live_prompt(store, store.read_commit(org_tip(store, org)).tree, prompt_id)
+    live = _live_prompt(store, store.objects.read_commit(org_tip(store, org)).tree, prompt_id)
     if live is None:
         raise _prompt_not_found(prompt_id, org)
     text = live["body"] if text is None else text
     ref = prompt_ref(org, prompt_id)
-    tree = store.build_tree({PROMPT_FILE: _content(prompt_id, text)})
+    tree = store.trees.build({PROMPT_FILE: _content(prompt_id, text)})
     current = tree if text == live["body"] else _tree_of(store, prompt_id, live["body"])
 
     def build(tip: str | None) -> tuple[str | None, tuple[str, bool]]:
-        parent = store.read_commit(tip) if tip else None
+        parent = store.objects.read_commit(tip) if tip else None
         if parent is not None and parent.tree == tree:
             return None, (parent.id, True)
         number = _number(parent, ref) + 1 if parent else 1
         commit = store.write_commit(tree, [tip] if tip else [], checkpoint.message(number, prompt_id, org))
         return commit, (commit, False)
 
-    commit, skipped = store.update_ref(ref, build)
-    snapshot = PromptVersionSnapshot(**_summary(ref, store.read_commit(commit), current, text))
+    commit, skipped = store.refs.update(ref, build)
+    snapshot = PromptVersionSnapshot(**_summary(ref, store.objects.read_commit(commit), current, text))
     return PromptVersionResult(message="No changes" if skipped else "Version saved", skipped=skipped,
                                version=snapshot.version, version_id=commit, version_snapshot=snapshot,
                                prompt_id=prompt_id, org_id=org)
@@ -279,16 +284,16 @@ def list_versions(store: GitStore, prompt_id: str, org: str | None = None, limit
         raise InvalidInput(f"limit must be a whole number of at least 1, got {limit!r}")
     org = _org_of(store, prompt_id, org)
     ref = prompt_ref(org, prompt_id)
-    tip = store.read_ref(ref)
+    tip = store.refs.read(ref)
     body = _live_body(store, org, prompt_id)
     if tip is None and body is None:
         raise _prompt_not_found(prompt_id, org)
     current = _tree_of(store, prompt_id, body)
     # Each stage runs over every version before the next starts: measurably faster than interleaving them.
-    commits = list(islice(store.history(tip), limit))
+    commits = list(islice(store.objects.history(tip), limit))
     texts: list[str | None] = [None] * len(commits)
     if preview:
-        contents = [store.read_file(commit.tree, PROMPT_FILE) for commit in commits]
+        contents = [store.trees.read_file(commit.tree, PROMPT_FILE) for commit in commits]
         texts = [_text_in(commit, content) for commit, content in zip(commits, contents)]
     versions = [PromptVersionSnapshot(**_summary(ref, commit, current, text)) for commit, text in zip(commits, texts)]
     return PromptVersionList(prompt_id=prompt_id, org_id=org, versions=versions)

@@ -68,11 +68,11 @@ class Scope:
             found = {}
             for prefix in self.prefixes():
                 if prefix.endswith("/"):
-                    found.update(store.list_refs(prefix))
-                elif (value := store.read_ref(prefix)) is not None:
+                    found.update(store.refs.list(prefix))
+                elif (value := store.refs.read(prefix)) is not None:
                     found[prefix] = value
         else:
-            found = {ref: sha for prefix in NAMESPACES for ref, sha in store.list_refs(prefix).items()}
+            found = {ref: sha for prefix in NAMESPACES for ref, sha in store.refs.list(prefix).items()}
         return {ref: sha for ref, sha in found.items() if self.holds(ref)}
 
 
@@ -180,15 +180,15 @@ def plan_push(store: GitStore, local: dict[str, str], remote: dict[str, str], pr
         elif _is_snapshot(ref) and mine is not None:
             updates.append(_rejected(ref, theirs, mine, "the remote's snapshot tag differs from this one and "
                                                         "snapshot tags never move (delete one of them to resolve)"))
-        elif not store.has_object(theirs):
+        elif not store.objects.has(theirs):
             what = "deleting it here" if mine is None else "this push"
             updates.append(_rejected(ref, theirs, mine, f"the remote has changes this repository never had, so "
                                                         f"{what} would lose them ({pull} first)"))
         elif mine is None:
             updates.append(RefUpdate(ref=ref, old=theirs, new=None, status="deleted"))
-        elif store.is_ancestor(theirs, mine):
+        elif store.objects.is_ancestor(theirs, mine):
             updates.append(RefUpdate(ref=ref, old=theirs, new=mine, status="updated"))
-        elif store.is_ancestor(mine, theirs):
+        elif store.objects.is_ancestor(mine, theirs):
             updates.append(_rejected(ref, theirs, mine, f"the remote is ahead of this repository ({pull})"))
         else:
             updates.append(_rejected(ref, theirs, mine, f"diverged: each side has commits the other lacks ({pull} "
@@ -273,7 +273,7 @@ def pull(store: GitStore, remote_or_url: str | None = None, org: str | None = No
     transport = _transport(store, target, username, password, progress)
 
     def wants(remote_refs: dict[str, str]) -> list[str]:
-        return sorted({sha for ref, sha in remote_refs.items() if scope.holds(ref) and not store.has_object(sha)})
+        return sorted({sha for ref, sha in remote_refs.items() if scope.holds(ref) and not store.objects.has(sha)})
 
     remote_refs = transport.fetch(scope.prefixes(), wants, _haves(store))
     remote = {ref: sha for ref, sha in remote_refs.items() if scope.holds(ref)}
@@ -292,7 +292,7 @@ def _haves(store: GitStore) -> list[str]:
     haves = set()
     for sha in set(Scope().local_refs(store).values()):
         try:
-            haves.add(store.read_commit(sha).id)  # peels a snapshot tag to its commit
+            haves.add(store.objects.read_commit(sha).id)  # peels a snapshot tag to its commit
         except NotFound:
             continue
     return sorted(haves)
@@ -300,7 +300,7 @@ def _haves(store: GitStore) -> list[str]:
 
 def _pull_ref(store: GitStore, ref: str, theirs: str, label: str) -> RefUpdate:
     """Fast-forward one local ref to the remote's value by CAS (create it when missing), or say why not."""
-    if not store.has_object(theirs):
+    if not store.objects.has(theirs):
         raise RepositoryError(f"{label} did not send the objects of {ref} ({theirs}); nothing else was lost, try again")
 
     def build(mine: str | None) -> tuple[str | None, RefUpdate]:
@@ -309,9 +309,9 @@ def _pull_ref(store: GitStore, ref: str, theirs: str, label: str) -> RefUpdate:
         if mine == theirs:
             return None, RefUpdate(ref=ref, old=mine, new=mine, status="up-to-date")
         if not _is_snapshot(ref):
-            if store.is_ancestor(mine, theirs):
+            if store.objects.is_ancestor(mine, theirs):
                 return theirs, RefUpdate(ref=ref, old=mine, new=theirs, status="updated")
-            if store.is_ancestor(theirs, mine):
+            if store.objects.is_ancestor(theirs, mine):
                 return None, RefUpdate(ref=ref, old=mine, new=mine, status="ahead",
                                        reason=f"this repository is ahead (gitsnap push {label})")
             reason = (f"diverged: local {mine[:12]} and {label}'s {theirs[:12]} each have commits the other lacks "
@@ -321,7 +321,7 @@ def _pull_ref(store: GitStore, ref: str, theirs: str, label: str) -> RefUpdate:
                       "move (delete one of them to resolve)")
         return None, RefUpdate(ref=ref, old=mine, new=mine, status="diverged", reason=reason)
 
-    return store.update_ref(ref, build)
+    return store.refs.update(ref, build)
 
 
 def _moved(refs: list[RefUpdate]) -> str:
@@ -355,10 +355,10 @@ def clone(url_text: str, path: str, username: str | None = None, password: str |
                       password=url.password or password, progress=progress)
     except BaseException:
         if store is not None:
-            store.repo.close()
+            store.close()
         _remove(path, created)
         raise
-    store.repo.close()
+    store.close()
     message = f"Cloned {url.location} into {path}: {_count(len(pulled.refs), 'ref')}"
     return CloneResult(message=message, repo=path, remote=DEFAULT_REMOTE, url=added.url,
                        credentials_stripped=added.credentials_stripped, refs=pulled.refs)

@@ -43,7 +43,7 @@ def resolve_side(store: GitStore, spec: str) -> DiffSide:
     if SNAPSHOT_ID.fullmatch(spec.lower()) and (located := locate(store, spec.lower())):
         snapshot = read_snapshot(store, located)
         return DiffSide(spec=spec, kind="snapshot", commit=snapshot.commit, snapshot_id=snapshot.id, name=snapshot.name)
-    if check_identifier_quietly(spec) and (tip := store.read_ref(org_ref(spec))):
+    if check_identifier_quietly(spec) and (tip := store.refs.read(org_ref(spec))):
         return DiffSide(spec=spec, kind="org", commit=tip)
     commit = store.resolve_commit(spec)
     if commit is None:
@@ -55,14 +55,14 @@ def resolve_side(store: GitStore, spec: str) -> DiffSide:
 def diff_states(store: GitStore, a: str, b: str, patch: bool = False) -> SnapshotDiff:
     """What changed from ``a`` to ``b``, entity by entity; with ``patch`` also a unified YAML diff."""
     side_a, side_b = resolve_side(store, a), resolve_side(store, b)
-    files = list(store.diff_trees(store.read_commit(side_a.commit).tree, store.read_commit(side_b.commit).tree))
+    files = list(store.trees.diff(store.objects.read_commit(side_a.commit).tree, store.objects.read_commit(side_b.commit).tree))
     raw: dict[str, bytes] = {}
 
     def read(sha: str | None) -> bytes | None:
         if sha is None:
             return None
         if sha not in raw:
-            raw[sha] = store.read_blob(sha)
+            raw[sha] = store.objects.read_blob(sha)
         return raw[sha]
 
     def load(sha: str | None) -> Any:

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from . import yamlio
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
-from .gitmessage import format_message, message_body
-from .gitstore import TREE_MODE, Existing, GitStore
+from .gitmessage import check_one_line, check_text, format_message, message_body, printable
+from .gitstore import GitStore
+from .gittrees import TREE_MODE, Existing
 from .models import (
     CONFIG_COLLECTIONS,
     ApplyResult,
@@ -78,26 +79,22 @@ def new_snapshot_id(seconds: int) -> str:
 
 
 def check_name(name: str) -> str:
-    """The snapshot name, stripped: 1 to 120 characters on one line (it is the tag's subject)."""
-    name = name.strip()
+    """The snapshot name without surrounding blanks: 1 to 120 characters on one line (it is the tag's subject)."""
+    check_one_line("snapshot name", name)
+    name = name.strip(" \t")
     if not name:
         raise InvalidInput(f"snapshot name is empty; give --name with 1 to {NAME_MAX} characters")
     if len(name) > NAME_MAX:
         raise InvalidInput(f"snapshot name is {len(name)} characters long; at most {NAME_MAX} are allowed")
-    if "\n" in name or "\r" in name or "\0" in name:
-        raise InvalidInput("snapshot name must be one line (it is the tag message's first line); "
-                           "put the rest in --description")
     return name
 
 
 def check_description(description: str) -> str:
-    """The description, stripped: at most 500 characters, any number of lines."""
-    description = description.strip()
+    """The description without surrounding blank lines: at most 500 characters, any number of lines."""
+    description = check_text("snapshot description", description).strip(" \t\r\n")
     if len(description) > DESCRIPTION_MAX:
         raise InvalidInput(f"snapshot description is {len(description)} characters long; "
                            f"at most {DESCRIPTION_MAX} are allowed")
-    if "\0" in description:
-        raise InvalidInput("snapshot description contains a NUL character")
     return description
 
 
@@ -115,11 +112,11 @@ def check_snapshot_id(value: str) -> str:
 def locate(store: GitStore, snapshot_id: str) -> Located | None:
     """The snapshot's tag, looked up under each org's snapshot directory by name (no listing of tags)."""
     found = []
-    for org in sorted(store.ref_children(SNAPSHOTS_PREFIX)):
+    for org in sorted(store.refs.children(SNAPSHOTS_PREFIX)):
         if not check_identifier_quietly(org):
             continue
         ref = snapshot_ref(org, snapshot_id)
-        tag = store.read_ref(ref)
+        tag = store.refs.read(ref)
         if tag is not None:
             found.append(Located(org, snapshot_id, ref, tag))
     if len(found) > 1:
@@ -141,7 +138,7 @@ def find_snapshot(store: GitStore, snapshot_id: str) -> Located:
 def read_snapshot(store: GitStore, located: Located) -> OrgSnapshot:
     """A snapshot from its tag object alone: the message's subject, body and trailers, and the tagger."""
     try:
-        tag = store.read_tag(located.tag)
+        tag = store.objects.read_tag(located.tag)
     except NotFound:
         raise RepositoryError(f"{located.ref} is not an annotated tag, so not a gitsnap snapshot")
     trailers = tag.trailers
@@ -181,16 +178,11 @@ def _format_counts(counts: Counts) -> str:
 
 def read_member(store: GitStore, tree: str, org: str, user_id: str) -> User:
     """A user of the org tree (``users/<id>.yaml``); NotFound naming the user and the org."""
-    entry = store.lookup(tree, f"{USERS_DIR}/{user_id}.yaml")
-    data = yamlio.load(store.read_blob(entry[1])) if entry else None
+    entry = store.trees.lookup(tree, f"{USERS_DIR}/{user_id}.yaml")
+    data = yamlio.load(store.objects.read_blob(entry[1])) if entry else None
     if not isinstance(data, dict):
         raise NotFound(f"user {user_id} is not a member of org {org}", title="User not found")
     return User.model_construct(id=user_id, name=str(data.get("name", "")), email=str(data.get("email", "")))
-
-
-def _one_line(value: str) -> str:
-    """A trailer value: line breaks (and the blanks around them) become one space."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", value).strip()
 
 
 # --- operations --------------------------------------------------------------------------------------
@@ -208,7 +200,7 @@ def create_snapshot(store: GitStore, org: str, user_id: str, name: str, descript
     require_identifier("user", user_id)
     imported = _import_source(store, org, user_id, source, progress) if source is not None else None
     tip = imported.commit if imported else org_tip(store, org)
-    tree = store.read_commit(tip).tree
+    tree = store.objects.read_commit(tip).tree
     user = read_member(store, tree, org, user_id)
     tagger = store.identity("COMMITTER")
     snapshot_id = new_snapshot_id(tagger.time)
@@ -217,10 +209,10 @@ def create_snapshot(store: GitStore, org: str, user_id: str, name: str, descript
         ("Source-User", user_id), ("Source-User-Name", user.name), ("Source-User-Email", user.email),
         ("Counts", _format_counts(count_config(store, tree))), ("Created-At", iso_utc(tagger.time)),
     ]
-    message = format_message(name, description, [(key, _one_line(value)) for key, value in trailers])
+    message = format_message(name, description, trailers)
     tag = store.write_tag(tip, f"snapshots/{org}/{snapshot_id}", message, tagger)
     located = Located(org, snapshot_id, snapshot_ref(org, snapshot_id), tag)
-    if not store.swap_ref(located.ref, None, tag):
+    if not store.refs.swap(located.ref, None, tag):
         raise Conflict(f"{located.ref} already exists; run the command again for a new id")
     return SnapshotResult(message="Snapshot created", snapshot=read_snapshot(store, located), imported=imported)
 
@@ -240,7 +232,7 @@ def list_snapshots(store: GitStore, org: str | None = None) -> SnapshotList:
         require_identifier("org", org)
         prefix += org + "/"
     snapshots = []
-    for ref, tag in store.list_refs(prefix).items():
+    for ref, tag in store.refs.list(prefix).items():
         parts = ref[len(SNAPSHOTS_PREFIX):].split("/")
         if len(parts) == 2 and SNAPSHOT_ID.fullmatch(parts[1]):  # other refs there are not gitsnap's
             snapshots.append(read_snapshot(store, Located(parts[0], parts[1], ref, tag)))
@@ -258,7 +250,7 @@ def delete_snapshot(store: GitStore, snapshot_id: str) -> SnapshotResult:
     """Delete the snapshot's tag ref (CAS); the tag object stays until git gc."""
     located = find_snapshot(store, snapshot_id)
     snapshot = read_snapshot(store, located)
-    store.delete_ref(located.ref, located.tag)
+    store.refs.delete(located.ref, located.tag)
     return SnapshotResult(message="Snapshot deleted", snapshot=snapshot)
 
 
@@ -280,10 +272,10 @@ def apply_snapshot(store: GitStore, snapshot_id: str, to_org: str, to_name: str 
         require_identifier("user", user_id)
     located = find_snapshot(store, snapshot_id)
     snapshot = read_snapshot(store, located)
-    tree = store.read_commit(snapshot.commit).tree
+    tree = store.objects.read_commit(snapshot.commit).tree
     author = author_identity(store, read_member(store, tree, located.org, user_id)) if user_id else None
     config = {collection: _config_subtree(store, tree, collection) for collection in CONFIG_COLLECTIONS}
-    _check_target(store, to_org, to_name, replace_config, store.read_ref(org_ref(to_org)))
+    _check_target(store, to_org, to_name, replace_config, store.refs.read(org_ref(to_org)))
     trailers = [("Based-On-Snapshot", snapshot.id), ("Org", to_org), ("Source-Org", located.org)]
     trailers += [("User", user_id)] if user_id else []
 
@@ -291,24 +283,24 @@ def apply_snapshot(store: GitStore, snapshot_id: str, to_org: str, to_name: str 
         org_name = _check_target(store, to_org, to_name, replace_config, tip)
         if tip is None:
             org_file = yamlio.dump(Org.model_validate({"id": to_org, "name": org_name}).canonical())
-            new_tree = store.build_tree({**{c: e for c, e in config.items() if e}, ORG_FILE: org_file})
+            new_tree = store.trees.build({**{c: e for c, e in config.items() if e}, ORG_FILE: org_file})
         else:
-            base = store.read_commit(tip).tree
-            new_tree = store.build_tree(config, base=base, replace=False)
+            base = store.objects.read_commit(tip).tree
+            new_tree = store.trees.build(config, base=base, replace=False)
             if new_tree == base:
                 return None, _applied(store, snapshot, to_org, org_name, tip, new_tree, skipped=True, created=False)
-        message = format_message(f"Apply snapshot {snapshot.name} to {org_name}", trailers=trailers)
+        message = format_message(f"Apply snapshot {snapshot.name} to {printable(org_name)}", trailers=trailers)
         commit = store.write_commit(new_tree, [tip] if tip else [], message, author)
         return commit, _applied(store, snapshot, to_org, org_name, commit, new_tree, skipped=False, created=tip is None)
 
-    return store.update_ref(org_ref(to_org), build)
+    return store.refs.update(org_ref(to_org), build)
 
 
 def check_org_name(name: str) -> str:
-    """A new org's name: not empty, one line (it goes into the commit subject)."""
-    name = name.strip()
-    if not name or "\n" in name or "\r" in name or "\0" in name:
-        raise InvalidInput(f"org name {name!r} must be one non-empty line")
+    """A new org's name without surrounding blanks: one non-empty line (it goes into the commit subject)."""
+    name = check_one_line("org name", name).strip(" \t")
+    if not name:
+        raise InvalidInput("org name is empty; give --to-name a name")
     return name
 
 
@@ -321,7 +313,7 @@ def _check_target(store: GitStore, org: str, to_name: str | None, replace_config
     if not replace_config:
         raise InvalidInput(f"org {org} already exists; --replace-config replaces its pipelines, automations, "
                            f"prompts and templates (keeping its org.yaml, users and stubs)")
-    current = org_field(store, store.read_commit(tip).tree, "name")
+    current = org_field(store, store.objects.read_commit(tip).tree, "name")
     if to_name is not None and to_name != current:
         raise InvalidInput(f"--replace-config keeps org {org}'s org.yaml: it is named {current!r}, not {to_name!r}; "
                            f"leave out --to-name")
@@ -329,7 +321,7 @@ def _check_target(store: GitStore, org: str, to_name: str | None, replace_config
 
 
 def _config_subtree(store: GitStore, tree: str, collection: str) -> Existing | None:
-    entry = store.lookup(tree, collection)
+    entry = store.trees.lookup(tree, collection)
     return Existing(TREE_MODE, entry[1]) if entry and stat.S_ISDIR(entry[0]) else None
 
 

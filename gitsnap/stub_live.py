@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from .errors import NotFound
 from .gitmessage import format_message
-from .gitstore import TREE_MODE, Existing, GitStore
+from .gitstore import GitStore
+from .gittrees import TREE_MODE, Existing
 from .models import Stub
 from .orgs import LiveChange, find_org, stub_tree_spec, write_live
 from .sources import STUB_FILE
@@ -32,14 +33,14 @@ class LiveStub:
 
 def read_live_stub(store: GitStore, tree: str, stubref: str) -> LiveStub | None:
     """The stub's state in an org tree, or None when the tree has no such stub."""
-    directory = store.lookup(tree, f"{STUBS_DIR}/{stubref}")
+    directory = store.trees.lookup(tree, f"{STUBS_DIR}/{stubref}")
     if directory is None or not stat.S_ISDIR(directory[0]):
         return None
-    stub = store.lookup(directory[1], STUB_FILE)
+    stub = store.trees.lookup(directory[1], STUB_FILE)
     if stub is None:
         return None
-    chats = store.lookup(directory[1], CHATS_DIR)
-    entries = store.tree_entries(chats[1]) if chats and stat.S_ISDIR(chats[0]) else []
+    chats = store.trees.lookup(directory[1], CHATS_DIR)
+    entries = store.trees.entries(chats[1]) if chats and stat.S_ISDIR(chats[0]) else []
     return LiveStub(stub[1], {name[: -len(YAML)]: sha for name, _, sha in entries if name.endswith(YAML)})
 
 
@@ -47,7 +48,7 @@ def live_stub_of(store: GitStore, stub: Stub) -> LiveStub:
     """The blob ids a stub document will have once committed (nothing is written)."""
     spec = stub_tree_spec(stub)
     chats = spec.get(CHATS_DIR, {})
-    return LiveStub(store.blob_id(spec[STUB_FILE]), {name[: -len(YAML)]: store.blob_id(data) for name, data in chats.items()})
+    return LiveStub(store.objects.blob_id(spec[STUB_FILE]), {name[: -len(YAML)]: store.objects.blob_id(data) for name, data in chats.items()})
 
 
 def find_stub_org(store: GitStore, stubref: str, has_snapshots: Callable[[str], bool] | None = None) -> str:
@@ -61,7 +62,7 @@ def stub_not_found(stubref: str, org: str) -> NotFound:
 
 def commit_stub_document(store: GitStore, org: str, stub: Stub) -> LiveChange:
     """Make a stub document the stub's live state: its directory replaced wholly, the rest kept."""
-    stub_tree = store.build_tree(stub_tree_spec(stub))
+    stub_tree = store.trees.build(stub_tree_spec(stub))
     spec = {STUBS_DIR: {stub.stubref: Existing(TREE_MODE, stub_tree)}}
     message = format_message(f"Update stub {stub.stubref}", trailers=[("Org", org), ("Stubref", stub.stubref)])
     return write_live(store, org, lambda _tree: spec, message)

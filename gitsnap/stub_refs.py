@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from . import yamlio
 from .errors import InvalidInput, NotFound, RepositoryError
 from .gitmessage import CommitInfo, format_message
-from .gitstore import BLOB_MODE, Existing, GitStore
+from .gitstore import GitStore
+from .gittrees import BLOB_MODE, Existing
 from .models import ChildSnapshot, iso_utc, require_identifier
 from .sources import STUB_FILE
 from .stub_live import CHATS_DIR
@@ -105,7 +106,7 @@ def selector_of(relative_ref: str) -> Selector | None:
 
 def read_saved(store: GitStore, ref: str, selector: Selector, tip: str) -> Saved:
     """A snapshot's tip, from its commit's trailers."""
-    commit = store.read_commit(tip)
+    commit = store.objects.read_commit(tip)
     trailers = commit.trailers
     if not trailers.get("Snapshot-Uuid") or not trailers.get("Created-At"):
         raise RepositoryError(f"{ref} points at {tip}, which is not a gitsnap stub snapshot (no Snapshot-Uuid trailer)")
@@ -127,7 +128,7 @@ def _children(ref: str, trailers: dict[str, list[str]]) -> list[ChildSnapshot]:
 def find_saved(store: GitStore, org: str, stubref: str, selector: Selector) -> Saved:
     """The named snapshot's tip; NotFound when there is none."""
     ref = selector.ref(org, stubref)
-    tip = store.read_ref(ref)
+    tip = store.refs.read(ref)
     if tip is None:
         raise NotFound(f"no {selector.describe(stubref)} in org {org} (gitsnap stub snapshot list {stubref})",
                        title="Snapshot not found")
@@ -135,21 +136,21 @@ def find_saved(store: GitStore, org: str, stubref: str, selector: Selector) -> S
 
 
 def saved_blob(store: GitStore, commit: CommitInfo, file: str) -> str:
-    entry = store.lookup(commit.tree, file)
+    entry = store.trees.lookup(commit.tree, file)
     if entry is None:
         raise RepositoryError(f"snapshot commit {commit.id} has no {file}")
     return entry[1]
 
 
 def child_blob(store: GitStore, child: ChildSnapshot) -> str:
-    return saved_blob(store, store.read_commit(child.commit), CHAT_FILE)
+    return saved_blob(store, store.objects.read_commit(child.commit), CHAT_FILE)
 
 
 def snapshot_data(store: GitStore, saved: Saved) -> dict:
     """What was saved: the chat's state, or stub.yaml's data plus each child's chat state by chat name."""
-    data = yamlio.load(store.read_blob(saved_blob(store, saved.commit, saved.selector.file)))
+    data = yamlio.load(store.objects.read_blob(saved_blob(store, saved.commit, saved.selector.file)))
     if saved.children:
-        data[CHATS_DIR] = {c.chat_name: yamlio.load(store.read_blob(child_blob(store, c))) for c in saved.children}
+        data[CHATS_DIR] = {c.chat_name: yamlio.load(store.objects.read_blob(child_blob(store, c))) for c in saved.children}
     return data
 
 
@@ -160,7 +161,7 @@ def save_one(store: GitStore, org: str, stubref: str, selector: Selector, blob: 
              children: list[ChildSnapshot]) -> tuple[Saved, bool]:
     """Move the named ref to a commit of ``blob`` (CAS), unless the tip already holds it and these children."""
     ref = selector.ref(org, stubref)
-    tree = store.build_tree({selector.file: Existing(BLOB_MODE, blob)})
+    tree = store.trees.build({selector.file: Existing(BLOB_MODE, blob)})
 
     def build(tip: str | None) -> tuple[str | None, tuple[str, bool]]:
         old = read_saved(store, ref, selector, tip) if tip else None
@@ -172,7 +173,7 @@ def save_one(store: GitStore, org: str, stubref: str, selector: Selector, blob: 
         commit = store.write_commit(tree, [tip] if tip else [], message)
         return commit, (commit, True)
 
-    commit, was_saved = store.update_ref(ref, build)
+    commit, was_saved = store.refs.update(ref, build)
     return read_saved(store, ref, selector, commit), was_saved
 
 

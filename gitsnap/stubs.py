@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 from .errors import Conflict, InvalidInput, NotFound
 from .gitmessage import format_message
-from .gitstore import BLOB_MODE, Existing, GitStore
+from .gitstore import GitStore
+from .gittrees import BLOB_MODE, Existing
 from .models import (
     ChildSnapshot,
     DeletedStubSnapshot,
@@ -75,7 +76,7 @@ def _snapshot_org(store: GitStore, stubref: str, org: str | None) -> str:
     if org is not None:
         require_identifier("org", org)
         return org
-    return find_stub_org(store, stubref, lambda candidate: bool(store.list_refs(stub_refs_prefix(candidate, stubref))))
+    return find_stub_org(store, stubref, lambda candidate: bool(store.refs.list(stub_refs_prefix(candidate, stubref))))
 
 
 def show_snapshot(store: GitStore, stubref: str, org: str | None, selector: Selector) -> StubSnapshotResult:
@@ -88,7 +89,7 @@ def list_snapshots(store: GitStore, stubref: str, org: str | None) -> StubSnapsh
     """Every named snapshot of a stub (both types), stub snapshots first, with its number of saves."""
     org = _snapshot_org(store, stubref, org)
     prefix = stub_refs_prefix(org, stubref)
-    refs = store.list_refs(prefix)
+    refs = store.refs.list(prefix)
     if not refs and not _is_live(store, org, stubref):
         raise stub_not_found(stubref, org)
     summaries = []
@@ -100,15 +101,15 @@ def list_snapshots(store: GitStore, stubref: str, org: str | None) -> StubSnapsh
         summaries.append(StubSnapshotSummary(
             snapshot_type=selector.type, snapshot_name=selector.name, chat_name=selector.chat,
             stubber_snapshot_uuid=saved.uuid, created_at=saved.created_at,
-            updated_at=iso_utc(saved.commit.committer.time), saves=sum(1 for _ in store.history(tip)),
+            updated_at=iso_utc(saved.commit.committer.time), saves=sum(1 for _ in store.objects.history(tip)),
             commit=tip, children=saved.children))
     summaries.sort(key=lambda s: (s.snapshot_type != STUB_TYPE, s.chat_name or "", s.snapshot_name))
     return StubSnapshotList(orguuid=org, stubref=stubref, snapshots=summaries)
 
 
 def _is_live(store: GitStore, org: str, stubref: str) -> bool:
-    tip = store.read_ref(org_ref(org))
-    return tip is not None and read_live_stub(store, store.read_commit(tip).tree, stubref) is not None
+    tip = store.refs.read(org_ref(org))
+    return tip is not None and read_live_stub(store, store.objects.read_commit(tip).tree, stubref) is not None
 
 
 # --- saving ------------------------------------------------------------------------------------------
@@ -134,7 +135,7 @@ def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selecto
     else:
         require_identifier("org", org)
     tip = org_tip(store, org)
-    live = live_stub_of(store, document) if document else read_live_stub(store, store.read_commit(tip).tree, stubref)
+    live = live_stub_of(store, document) if document else read_live_stub(store, store.objects.read_commit(tip).tree, stubref)
     if live is None:
         raise stub_not_found(stubref, org)
     chosen = {chat: chat for chat in live.chats} if all_chats else children
@@ -229,7 +230,7 @@ def delete_snapshot(store: GitStore, stubref: str, org: str | None, selector: Se
         raise InvalidInput(f"--with-children is for --type {STUB_TYPE} only")
     org = _snapshot_org(store, stubref, org)
     saved = find_saved(store, org, stubref, selector)
-    store.delete_ref(saved.ref, saved.commit.id)
+    store.refs.delete(saved.ref, saved.commit.id)
     deleted, kept = [_deleted(saved)], []
     for child in saved.children:
         removed = _delete_child(store, org, stubref, selector.name, child) if with_children else None
@@ -243,12 +244,12 @@ def delete_snapshot(store: GitStore, stubref: str, org: str | None, selector: Se
 def _delete_child(store: GitStore, org: str, stubref: str, name: str, child: ChildSnapshot) -> DeletedStubSnapshot | None:
     selector = Selector(CHAT_TYPE, name, child.chat_name)
     ref = selector.ref(org, stubref)
-    tip = store.read_ref(ref)
+    tip = store.refs.read(ref)
     current = read_saved(store, ref, selector, tip) if tip else None
     if current is None or current.uuid != child.stubber_snapshot_uuid:
         return None
     try:
-        store.delete_ref(ref, tip)
+        store.refs.delete(ref, tip)
     except Conflict:  # saved again meanwhile: it is reported as kept
         return None
     return _deleted(current)

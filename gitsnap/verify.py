@@ -48,7 +48,7 @@ def verify(store: GitStore) -> VerifyResult:
     checks = ((ORGS_PREFIX, _check_org), (SNAPSHOTS_PREFIX, _check_snapshot),
               (PROMPTS_PREFIX, _check_prompt), (STUBS_PREFIX, _check_stub_snapshot))
     for prefix, check in checks:
-        for ref, value in sorted(store.list_refs(prefix).items()):
+        for ref, value in sorted(store.refs.list(prefix).items()):
             try:
                 check(store, ref, ref[len(prefix):], value, report, counts)
             except GitsnapError as error:  # one broken ref must not hide the others' problems
@@ -67,7 +67,7 @@ def _check_org(store: GitStore, ref: str, org: str, tip: str, report: Report, co
     if problem := _bad_identifiers([org]):
         return report(ref, f"not a gitsnap ref: {problem}")
     counts.orgs += 1
-    files = {path: (mode, sha) for path, mode, sha in store.walk(store.read_commit(tip).tree)}
+    files = {path: (mode, sha) for path, mode, sha in store.trees.walk(store.objects.read_commit(tip).tree)}
     document, places = _org_document(store, files, lambda problem: report(ref, problem))
     if document is None:
         return
@@ -79,7 +79,7 @@ def _check_org(store: GitStore, ref: str, org: str, tip: str, report: Report, co
     if export.org.id != org:
         report(ref, f"{ORG_FILE}: id {export.org.id!r} is not the org the ref names ({org})")
     for path, data in _flatten(org_tree_spec(export)):
-        if store.blob_id(data) != files[path][1]:
+        if store.objects.blob_id(data) != files[path][1]:
             report(ref, f"{path}: not canonical YAML (gitsnap org import of an export rewrites it)")
 
 
@@ -127,7 +127,7 @@ def _add_entity(document: dict, places: dict, collection: str, path: str, data: 
 
 def _load(store: GitStore, path: str, sha: str, report: Callable[[str], None]) -> Any:
     try:
-        return yamlio.load(store.read_blob(sha))
+        return yamlio.load(store.objects.read_blob(sha))
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as error:
         report(f"{path}: cannot be read as YAML ({str(error).splitlines()[0]})")
         return None
@@ -153,7 +153,7 @@ def _check_snapshot(store: GitStore, ref: str, name: str, tag: str, report: Repo
     snapshot = read_snapshot(store, Located(parts[0], parts[1], ref, tag))
     if snapshot.source_org_id != parts[0]:
         report(ref, f"Source-Org {snapshot.source_org_id} is not the org the ref names ({parts[0]})")
-    actual = count_config(store, store.read_commit(snapshot.commit).tree)
+    actual = count_config(store, store.objects.read_commit(snapshot.commit).tree)
     if actual != snapshot.counts:
         report(ref, f"Counts trailer says {snapshot.counts.model_dump()}, the tagged tree holds {actual.model_dump()}")
 
@@ -164,17 +164,17 @@ def _check_prompt(store: GitStore, ref: str, name: str, tip: str, report: Report
         return report(ref, "not a gitsnap ref: prompt versions are refs/prompts/<org>/<promptId>")
     counts.prompts += 1
     expected = None
-    for commit in store.history(tip):
+    for commit in store.objects.history(tip):
         counts.versions += 1
         trailers = split_message(commit.message)[2]
         number = trailers.get("Version", [""])[0]
         if not number.isdigit() or (expected is not None and int(number) != expected):
             return report(ref, f"commit {commit.id}: Version {number!r} where {expected or 'a number'} was expected")
         expected = int(number) - 1
-        content = store.read_file(commit.tree, PROMPT_FILE)
+        content = store.trees.read_file(commit.tree, PROMPT_FILE)
         data = yamlio.load(content) if content is not None else None
         if not isinstance(data, dict) or set(data) != {"id", "body"} or data["id"] != parts[1] \
-                or yamlio.dump(data) != content or len(store.tree_entries(commit.tree)) != 1:
+                or yamlio.dump(data) != content or len(store.trees.entries(commit.tree)) != 1:
             return report(ref, f"version {number} ({commit.id}): the tree is not {PROMPT_FILE} holding {{id, body}}")
     if expected != 0:
         report(ref, f"the oldest version is {expected + 1}, not 1")
@@ -188,13 +188,13 @@ def _check_stub_snapshot(store: GitStore, ref: str, name: str, tip: str, report:
                            "or .../gpt_chat_task/<chat>/<name>")
     counts.stub_snapshots += 1
     saved = read_saved(store, ref, selector, tip)
-    for commit in store.history(tip):
+    for commit in store.objects.history(tip):
         counts.saves += 1
         save = read_saved(store, ref, selector, commit.id)
         if (save.uuid, save.created_at) != (saved.uuid, saved.created_at):
             return report(ref, f"save {commit.id} has Snapshot-Uuid {save.uuid} / Created-At {save.created_at}, "
                                f"not the tip's {saved.uuid} / {saved.created_at}")
-        if store.read_file(commit.tree, selector.file) is None:
+        if store.trees.read_file(commit.tree, selector.file) is None:
             return report(ref, f"save {commit.id} has no {selector.file}")
         for child in save.children:
-            store.read_commit(child.commit)
+            store.objects.read_commit(child.commit)

@@ -10,7 +10,7 @@ import click
 from gitsnap.cli import cli
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gitsnap"
-GIT_LAYER = {"gitstore.py", "gitremote.py"}
+GIT_LAYER = {"gitstore.py", "gitobjects.py", "gittrees.py", "gitrefs.py", "gitremote.py"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -165,7 +165,7 @@ def test_a_live_prompt_without_versions_has_no_version_to_show(acme_repo):
 @pytest.mark.parametrize("args, message", [
     (["--text", "a", "--file", "b"], "gitsnap: give the text with --text or with --file, not both"),
     (["--source", "manual"], "'manual' is not one of 'manual_save', 'ai_apply', 'checkpoint'"),
-    (["--label", "two\nlines"], "gitsnap: label 'two\\nlines' must be one line (only the description may span lines)"),
+    (["--label", "two\nlines"], "gitsnap: label 'two\\nlines' must be one line of text (it holds a line break)"),
     (["--title", "two\nlines"], "gitsnap: title 'two\\nlines' must be one line"),
     (["--display-version", "v1\nv2"], "gitsnap: display version 'v1\\nv2' must be one line"),
     (["--org", "../x"], "gitsnap: org '../x' is not a valid identifier"),

@@ -30,11 +30,11 @@ def test_history_matches_read_commit_for_git_written_and_signed_commits(repo):
                  input=SIGNED.format(tree=tree, parent=root).encode()).strip()
     merge = git(repo, "commit-tree", tree, "-p", signed, "-p", root, "-m", "merge").strip()
     git(repo, "update-ref", "refs/heads/walk", merge)
-    git_store = Store(repo).git
+    objects = Store(repo).git.objects
 
-    walked = list(git_store.history(merge))
+    walked = list(objects.history(merge))
     assert [c.id for c in walked] == [merge, signed, root]
-    assert walked == [git_store.read_commit(c.id) for c in walked]
+    assert walked == [objects.read_commit(c.id) for c in walked]
     assert (walked[1].author.tz, walked[1].committer.tz, walked[1].committer.name) == (5400, -25200, "Cé Committer")
     assert walked[1].message == "Signed subject\n\nBody line.\n"
     assert len(walked[0].parents) == 2
@@ -43,4 +43,4 @@ def test_history_matches_read_commit_for_git_written_and_signed_commits(repo):
 
 
 def test_history_of_no_tip_is_empty(repo):
-    assert list(Store(repo).git.history(None)) == []
+    assert list(Store(repo).git.objects.history(None)) == []

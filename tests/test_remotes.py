@@ -21,10 +21,10 @@ TRANSPORTS = ("path", "file", "git", "http", "ssh")
 
 def snapshot_tag(store: Store, org: str, snapshot_id: str, message: str = "Snapshot\n") -> str:
     """A snapshot-shaped tag with a chosen id on the live tip (`snapshot create` draws random ids)."""
-    tip = store.git.read_ref(org_ref(org))
+    tip = store.git.refs.read(org_ref(org))
     tag = store.git.write_tag(tip, f"snapshots/{org}/{snapshot_id}", message)
     ref = f"refs/tags/snapshots/{org}/{snapshot_id}"
-    assert store.git.swap_ref(ref, None, tag)
+    assert store.git.refs.swap(ref, None, tag)
     return ref
 
 

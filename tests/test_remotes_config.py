@@ -147,8 +147,8 @@ def test_plain_git_fetch_refuses_a_non_fast_forward_too(origin, tmp_path):
     remote, url = origin
     Store.clone(url, tmp_path / "mine.git")
     mine = Store(tmp_path / "mine.git")
-    other = mine.git.write_commit(mine.git.read_commit(mine.git.read_ref(LIVE)).tree, [], "unrelated history")
-    assert mine.git.swap_ref(LIVE, mine.git.read_ref(LIVE), other)
+    other = mine.git.write_commit(mine.git.objects.read_commit(mine.git.refs.read(LIVE)).tree, [], "unrelated history")
+    assert mine.git.refs.swap(LIVE, mine.git.refs.read(LIVE), other)
     fetch = subprocess.run(["git", "--git-dir", str(tmp_path / "mine.git"), "fetch", "origin"],
                            capture_output=True, text=True)
     assert fetch.returncode != 0

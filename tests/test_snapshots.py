@@ -149,12 +149,14 @@ def test_a_description_with_a_dash_line_reads_back_and_plain_git_needs_no_divide
     assert [line.split(": ")[0] for line in parsed.splitlines()] == TRAILER_KEYS
 
 
-def test_a_line_break_in_an_org_name_is_folded_in_its_trailer(repo, tmp_path):
+def test_a_line_break_in_an_org_name_reads_back_exactly_from_its_encoded_trailer(repo, tmp_path):
     api = Store(repo)
     api.import_org(other_org_doc(tmp_path, name="Initech\nWest"))
     snapshot = api.create_snapshot(OTHER_ORG, OTHER_USER, "Baseline").snapshot
-    assert snapshot.source_org_name == "Initech West"
-    assert dict(trailers(repo, f"refs/tags/snapshots/{OTHER_ORG}/{snapshot.id}"))["Source-Org-Name"] == "Initech West"
+    assert snapshot.source_org_name == "Initech\nWest"
+    assert api.show_snapshot(snapshot.id).snapshot.source_org_name == "Initech\nWest"
+    assert dict(trailers(repo, f"refs/tags/snapshots/{OTHER_ORG}/{snapshot.id}"))["Source-Org-Name"] == '"Initech\\nWest"'
+    fsck(repo)
 
 
 def test_name_of_120_and_description_of_500_characters_are_accepted(api):
@@ -231,7 +233,7 @@ def test_from_a_source_of_another_org_is_rejected(acme_repo, tmp_path):
     (["--name", ""], "snapshot name is empty"),
     (["--name", "   "], "snapshot name is empty"),
     (["--name", "x" * 121], "snapshot name is 121 characters long; at most 120 are allowed"),
-    (["--name", "two\nlines"], "snapshot name must be one line"),
+    (["--name", "two\nlines"], "snapshot name 'two\\nlines' must be one line"),
     (["--name", "ok", "--description", "d" * 501], "snapshot description is 501 characters long; at most 500"),
     (["--name", "ok", "--org", "../x"], "org '../x' is not a valid identifier"),
     (["--name", "ok", "--user", "a b"], "user 'a b' is not a valid identifier"),

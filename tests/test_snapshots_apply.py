@@ -164,7 +164,7 @@ def test_replace_config_with_another_name_is_refused(acme_repo, snapshot):
 @pytest.mark.parametrize("args, message", [
     (["--to-org", NEW_ORG], f"org {NEW_ORG} does not exist yet; give it a name with --to-name"),
     (["--to-org", "../x", "--to-name", "X"], "org '../x' is not a valid identifier"),
-    (["--to-org", NEW_ORG, "--to-name", " "], "must be one non-empty line"),
+    (["--to-org", NEW_ORG, "--to-name", " "], "org name is empty"),
     (["--to-org", NEW_ORG, "--to-name", "X", "--user", "a b"], "user 'a b' is not a valid identifier"),
 ])
 def test_bad_input_exits_2_and_changes_no_ref(acme_repo, snapshot, args, message):

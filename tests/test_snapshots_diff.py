@@ -200,9 +200,9 @@ def test_only_the_changed_blobs_and_the_trees_on_their_paths_are_read(acme_repo,
     later = after(mutate)
     api = Store(acme_repo)
     read_blobs, read_trees = [], []
-    real_blob, real_entries = api.git.read_blob, api.git.tree_entries
-    api.git.read_blob = lambda sha: read_blobs.append(sha) or real_blob(sha)
-    api.git.tree_entries = lambda sha: read_trees.append(sha) or real_entries(sha)
+    real_blob, real_entries = api.git.objects.read_blob, api.git.trees.entries
+    api.git.objects.read_blob = lambda sha: read_blobs.append(sha) or real_blob(sha)
+    api.git.trees.entries = lambda sha: read_trees.append(sha) or real_entries(sha)
     diff = api.diff_snapshots(before, later)
 
     path = f"prompts/{LEASING_PROMPT_ID}.yaml"
