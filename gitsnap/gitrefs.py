@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -29,6 +30,16 @@ class Patience:
     attempts: int = 200
     lock_seconds: float = 2.0
     backoff: Callable[[int], float] = lambda attempt: random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6)))
+
+
+@contextmanager
+def _ref_conflicts(name: str) -> Iterator[None]:
+    """A directory/file conflict between refs as one line naming the ref."""
+    try:
+        yield
+    except (NotADirectoryError, IsADirectoryError) as error:
+        raise RepositoryError(f"{name} cannot be written: another ref is in its way (a ref named like one of its "
+                              "directories, or refs below it); git for-each-ref shows them") from error
 
 
 def is_object_id(value: str | None) -> bool:
@@ -71,7 +82,7 @@ class Refs:
         """Compare-and-swap one ref: create (old None), move, or delete (new None)."""
         refs, key = self._refs, name.encode()
         try:
-            with write_errors(self._git_dir):
+            with write_errors(self._git_dir), _ref_conflicts(name):
                 if new is None:
                     return refs.remove_if_equals(key, old.encode() if old else None)
                 if old is None:

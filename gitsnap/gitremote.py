@@ -28,11 +28,12 @@ from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, 
 from dulwich.file import FileLocked, GitFile
 from dulwich.object_store import MissingObjectFinder, ObjectStoreGraphWalker
 from dulwich.objects import ZERO_SHA, sha_to_hex
-from dulwich.repo import ParentsProvider
 from dulwich.pack import PACK_SPOOL_FILE_MAX_SIZE, REF_DELTA, UnpackedObject, full_unpacked_object
+from dulwich.repo import ParentsProvider
 
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
 from .gitstore import GitStore
+from .progress import Progress
 
 URL_SCHEMES = ("file", "git", "ssh", "git+ssh", "http", "https")
 _SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?[^@/:]+:(?!//)")  # [user@]host:path, as git reads it
@@ -41,7 +42,6 @@ _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 FEW_OBJECTS = 1000  # below this, a push reads each object by id instead of passing over whole packs
 
-Progress = Callable[[str], None]
 
 
 # --- URLs ---------------------------------------------------------------------------------------------

@@ -129,8 +129,6 @@ class OrgExport(BaseModel):
     _unchanged_files: dict[str, str] = PrivateAttr(default_factory=dict)
 
 
-CONFIG_COLLECTIONS = ("pipelines", "automations", "prompts", "templates")
-ENTITY_COLLECTIONS = ("users", *CONFIG_COLLECTIONS)
 
 
 # --- results ---------------------------------------------------------------------------------------

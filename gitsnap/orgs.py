@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import yamlio
-from .errors import InvalidInput, NotFound
+import yaml
+
+from . import layout, yamlio
+from .errors import InvalidInput, NotFound, RepositoryError
 from .gitmessage import Identity, check_one_line, format_message, printable
 from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing, TreeSpec
 from .models import (
-    CONFIG_COLLECTIONS,
-    ENTITY_COLLECTIONS,
     Counts,
     ExportResult,
     ImportResult,
@@ -27,15 +27,14 @@ from .models import (
     OrgList,
     OrgLog,
     OrgSummary,
-    Stub,
     TreeChanges,
     User,
     check_identifier,
     iso_utc,
 )
-from .sources import STUB_FILE, Progress, load_export
+from .progress import Progress
+from .sources import Source, load_export
 
-ORG_FILE = "org.yaml"
 ORGS_PREFIX = "refs/heads/orgs/"
 
 
@@ -100,64 +99,44 @@ def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], messa
     return store.refs.update(org_ref(org), build)
 
 
-def org_tree_spec(export: OrgExport) -> dict[str, Any]:
-    """The org tree, in canonical YAML, for an export."""
-    spec: dict[str, Any] = {ORG_FILE: yamlio.dump(export.org.canonical())}
-    for collection in ENTITY_COLLECTIONS:
-        files: dict[str, Any] = {f"{e.id}.yaml": yamlio.dump(e.canonical()) for e in getattr(export, collection)}
-        if files:
-            spec[collection] = files
-    for path, sha in export._unchanged_files.items():
-        collection, name = path.split("/")
-        spec.setdefault(collection, {})[name] = Existing(BLOB_MODE, sha)
-    stubs = {stub.stubref: stub_tree_spec(stub) for stub in export.stubs}
-    if stubs:
-        spec["stubs"] = stubs
-    return spec
+def load_tree_document(store: GitStore, tree: str, name: Callable[[str], str] = str) -> layout.Assembled:
+    """The one-document form of an org tree, with a problem for each file that is not a readable part of it."""
+    files = {path: (mode, sha) for path, mode, sha in store.trees.walk(tree)}
+    problems: list[tuple[str, str]] = []
 
+    def load(path: str) -> Any:
+        mode, sha = files[path]
+        if not stat.S_ISREG(mode):
+            problems.append((name(path), f"not a regular file (mode {mode:o})"))
+            return None
+        try:
+            return yamlio.load(store.objects.read_blob(sha))
+        except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError) as error:
+            problems.append((name(path), f"cannot be read as YAML ({str(error).splitlines()[0]})"))
+            return None
 
-def stub_tree_spec(stub: Stub) -> dict[str, Any]:
-    """A stub's directory in the org tree: ``stub.yaml`` and ``chats/<chat>.yaml``."""
-    stub_data = stub.canonical()
-    chats = stub_data.pop("chats")
-    entry: dict[str, Any] = {STUB_FILE: yamlio.dump(stub_data)}
-    if chats:
-        entry["chats"] = {f"{name}.yaml": yamlio.dump(chat) for name, chat in chats.items()}
-    return entry
+    assembled = layout.assemble(files, load, name)
+    assembled.problems[:0] = problems
+    if layout.ORG not in assembled.document:
+        assembled.problems.append((name(layout.ORG_FILE), "missing: this is not an org tree"))
+    return assembled
 
 
 def read_org_document(store: GitStore, tree: str) -> dict[str, Any]:
-    """The one-document form of an org tree."""
-    org = store.trees.lookup(tree, ORG_FILE)
-    if org is None:
-        raise InvalidInput(f"tree {tree} is not an org tree (it has no {ORG_FILE})")
-    document: dict[str, Any] = {"org": _load_blob(store, org[1])}
-    for collection in ENTITY_COLLECTIONS:
-        subtree = store.trees.lookup(tree, collection)
-        entries = store.trees.entries(subtree[1]) if subtree else []
-        document[collection] = [_load_blob(store, sha) for _, _, sha in entries]
-    document["stubs"] = []
-    stubs = store.trees.lookup(tree, "stubs")
-    for stubref, _, stub_tree in store.trees.entries(stubs[1]) if stubs else []:
-        stub = _load_blob(store, store.trees.lookup(stub_tree, "stub.yaml")[1])
-        chats = store.trees.lookup(stub_tree, "chats")
-        stub["chats"] = {
-            name[: -len(".yaml")]: _load_blob(store, sha) for name, _, sha in (store.trees.entries(chats[1]) if chats else [])
-        }
-        document["stubs"].append(stub)
-    return document
-
-
-def _load_blob(store: GitStore, sha: str) -> Any:
-    return yamlio.load(store.objects.read_blob(sha))
+    """The one-document form of an org tree; RepositoryError naming each file that does not fit."""
+    assembled = load_tree_document(store, tree)
+    if assembled.problems:
+        lines = [f"  {file}: {problem}" for file, problem in assembled.problems]
+        raise RepositoryError(f"tree {tree} is not an org tree gitsnap can read:", problems=lines)
+    return assembled.document
 
 
 def count_config(store: GitStore, tree: str) -> Counts:
     """Entities per config collection, read from the tree's entries (no blob is read)."""
     counts = {}
-    for collection in CONFIG_COLLECTIONS:
+    for collection in layout.CONFIG_COLLECTIONS:
         subtree = store.trees.lookup(tree, collection)
-        counts[collection] = len(store.trees.entries(subtree[1])) if subtree else 0
+        counts[collection] = len(store.trees.entries(subtree[1])) if subtree and stat.S_ISDIR(subtree[0]) else 0
     return Counts(**counts)
 
 
@@ -168,20 +147,15 @@ def find_user(users: list[User], user_id: str, org_id: str) -> User:
     raise NotFound(f"user {user_id} is not a member of org {org_id}", title="User not found")
 
 
-def import_org(
-    store: GitStore,
-    source: str,
-    user_id: str | None = None,
-    message: str | None = None,
-    progress: Progress | None = None,
-) -> ImportResult:
+def import_org(store: GitStore, source: Source, user_id: str | None = None, message: str | None = None,
+               progress: Progress | None = None, name: str | None = None) -> ImportResult:
     """Replace an org's live state with ``source``; no commit when nothing changed."""
-    return commit_export(store, load_source(store, source, progress), user_id, message)
+    return commit_export(store, load_source(store, source, progress, name), user_id, message)
 
 
-def load_source(store: GitStore, source: str, progress: Progress | None = None) -> OrgExport:
+def load_source(store: GitStore, source: Source, progress: Progress | None = None, name: str | None = None) -> OrgExport:
     """Read and validate ``source``; directory files identical to the live tree's blobs are reused unread."""
-    return load_export(source, progress, live_files=lambda org_id: _live_entity_files(store, org_id))
+    return load_export(source, progress, lambda org_id: _live_entity_files(store, org_id), name)
 
 
 def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
@@ -190,9 +164,9 @@ def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
         return {}
     tree = store.objects.read_commit(tip).tree
     files = {}
-    for collection in ENTITY_COLLECTIONS:
+    for collection in layout.ENTITY_COLLECTIONS:
         subtree = store.trees.lookup(tree, collection)
-        for name, _, sha in store.trees.entries(subtree[1]) if subtree else []:
+        for name, _, sha in store.trees.entries(subtree[1]) if subtree and stat.S_ISDIR(subtree[0]) else []:
             files[f"{collection}/{name}"] = sha
     return files
 
@@ -203,7 +177,7 @@ def commit_export(store: GitStore, export: OrgExport, user_id: str | None, messa
     if message is not None:
         check_one_line("commit message", message)
     author = author_identity(store, _import_user(store, export, user_id)) if user_id else None
-    spec = org_tree_spec(export)
+    spec = layout.tree_spec(export, {path: Existing(BLOB_MODE, sha) for path, sha in export._unchanged_files.items()})
 
     def build(tip: str | None) -> tuple[str | None, ImportResult]:
         parent_tree = store.objects.read_commit(tip).tree if tip else None
@@ -225,7 +199,7 @@ def commit_export(store: GitStore, export: OrgExport, user_id: str | None, messa
 
 def _import_user(store: GitStore, export: OrgExport, user_id: str) -> User:
     """The importing user, among the export's users (reused files included)."""
-    reused = export._unchanged_files.get(f"users/{user_id}.yaml")
+    reused = export._unchanged_files.get(layout.entity_path("users", user_id))
     if reused:
         return User.model_validate(_load_blob(store, reused))
     return find_user(export.users, user_id, export.org.id)
@@ -280,7 +254,7 @@ def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> 
         return ExportResult(org_id=org_field(store, tree, "id"), commit=commit, out=out, files=files), None
     document = read_org_document(store, tree)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else yamlio.dump(document).decode()
-    result = ExportResult(org_id=document["org"]["id"], commit=commit, out=out or "-", files=1)
+    result = ExportResult(org_id=org_field(store, tree, "id"), commit=commit, out=out or "-", files=1)
     if out is None:
         return result, text
     def write(tmp: str) -> None:
@@ -291,10 +265,18 @@ def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> 
     return result, None
 
 
+def _load_blob(store: GitStore, sha: str) -> Any:
+    """A blob's YAML, or None when it is not YAML (a tree gitsnap did not write: verify names it)."""
+    try:
+        return yamlio.load(store.objects.read_blob(sha))
+    except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
 def org_field(store: GitStore, tree: str, field: str) -> str:
     """One field of an org tree's org.yaml (``id``, ``name``), or "" when it has none."""
-    org = store.trees.lookup(tree, ORG_FILE)
-    data = _load_blob(store, org[1]) if org else None
+    org = store.trees.lookup(tree, layout.ORG_FILE)
+    data = _load_blob(store, org[1]) if org and stat.S_ISREG(org[0]) else None
     return str(data.get(field, "")) if isinstance(data, dict) else ""
 
 

@@ -21,11 +21,11 @@ The next number is the tip's ``Version`` plus one: history is never walked to nu
 
 from __future__ import annotations
 
-import sys
+import os
 from dataclasses import dataclass, replace
 from itertools import islice
 
-from . import yamlio
+from . import layout, yamlio
 from .errors import InvalidInput, NotFound, RepositoryError
 from .gitmessage import CommitInfo, check_one_line, check_text, format_message, split_message
 from .gitstore import GitStore
@@ -41,8 +41,8 @@ from .models import (
     require_identifier,
 )
 from .orgs import find_org, org_ref, org_tip, write_live
+from .sources import Source, read_source_bytes, source_name
 
-PROMPTS_DIR = "prompts"
 PROMPT_FILE = "prompt.yaml"
 REFS_PREFIX = "refs/prompts/"
 SOURCES = ("manual_save", "ai_apply", "checkpoint")
@@ -94,7 +94,7 @@ class Checkpoint:
 
 
 def live_prompt_path(prompt_id: str) -> str:
-    return f"{PROMPTS_DIR}/{prompt_id}.yaml"
+    return layout.entity_path("prompts", prompt_id)
 
 
 def _live_prompt(store: GitStore, tree: str, prompt_id: str) -> dict | None:
@@ -212,30 +212,23 @@ def _find_version(store: GitStore, prompt_id: str, org: str, number: int) -> Com
     return commit
 
 
-def read_text_file(path: str) -> str:
-    """The UTF-8 text of a file, or of stdin for ``-``, exactly as it is."""
-    name = "<stdin>" if path == "-" else path
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except FileNotFoundError:
-        raise NotFound(f"{path}: no such file", title="File not found")
-    except OSError as error:
-        raise InvalidInput(f"{name}: cannot read it: {error.strerror}")
+def read_text(file: Source, name: str | None = None) -> str:
+    """The UTF-8 text of a file (a path, or a stream such as stdin), exactly as it is."""
+    name = source_name(file, name)
+    if isinstance(file, (str, os.PathLike)) and not os.path.lexists(file):
+        raise NotFound(f"{name}: no such file", title="File not found")
+    data = read_source_bytes(file, name)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InvalidInput(f"{name}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})")
+        raise InvalidInput(f"{name}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})") from None
 
 
 # --- operations --------------------------------------------------------------------------------------
 
 
 def create_version(store: GitStore, prompt_id: str, org: str | None = None, text: str | None = None,
-                   file: str | None = None, checkpoint: Checkpoint = Checkpoint()) -> PromptVersionResult:
+                   file: Source | None = None, checkpoint: Checkpoint = Checkpoint()) -> PromptVersionResult:
     """Snapshot the text (by default the live body) as the next version; a no-op when the tip has that text."""
     checkpoint = checkpoint.checked()
     if text is not None and file is not None:
@@ -248,7 +241,7 @@ def create_version(store: GitStore, prompt_id: str, org: str | None = None, text
         except UnicodeEncodeError as error:
             raise InvalidInput(f"text holds a lone surrogate (U+{ord(text[error.start]):04X}), which is not UTF-8")
     if file is not None:
-        text = read_text_file(file)
+        text = read_text(file)
     org = _org_of(store, prompt_id, org, live_only=True)
     live = _live_prompt(store, store.objects.read_commit(org_tip(store, org)).tree, prompt_id)
     if live is None:
@@ -345,7 +338,7 @@ def restore_version(store: GitStore, prompt_id: str, number: int, org: str | Non
     def spec(tree: str) -> dict:
         prompt = _live_prompt(store, tree, prompt_id) or {"id": prompt_id}
         prompt["body"] = text
-        return {PROMPTS_DIR: {f"{prompt_id}.yaml": yamlio.dump(prompt)}}
+        return layout.nest({live_prompt_path(prompt_id): yamlio.dump(prompt)})
 
     trailers = [("Org", org), ("Prompt-Id", prompt_id), ("Version", str(number)), ("Version-Id", commit.id)]
     change = write_live(store, org, spec, format_message(f"Restore prompt {prompt_id} to version {number}",

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
-from .gitremote import Progress, Transport, Url, parse_url, remote_names, remote_values, write_remote
+from .gitremote import Transport, Url, parse_url, remote_names, remote_values, write_remote
 from .gitstore import GitStore
 from .models import (
     CloneResult,
@@ -28,6 +28,7 @@ from .models import (
     require_identifier,
 )
 from .orgs import ORGS_PREFIX
+from .progress import Progress
 from .prompts import REFS_PREFIX as PROMPTS_PREFIX
 from .snapshots import SNAPSHOTS_PREFIX
 from .stub_refs import REFS_PREFIX as STUBS_PREFIX
@@ -147,8 +148,6 @@ def resolve(store: GitStore, remote_or_url: str | None) -> Target:
 
 def _transport(store: GitStore, target: Target, username: str | None, password: str | None,
                progress: Progress | None) -> Transport:
-    username = username or os.environ.get("GITSNAP_USERNAME") or None
-    password = password or os.environ.get("GITSNAP_PASSWORD") or None
     return Transport(store, target.url, username, password, progress)
 
 

@@ -17,9 +17,8 @@ from typing import Any
 from . import yamlio
 from .errors import NotFound
 from .gitstore import GitStore
+from .layout import CHATS, CONFIG_COLLECTIONS, ORG, STUBS, place_of
 from .models import (
-    CONFIG_COLLECTIONS,
-    ENTITY_COLLECTIONS,
     CollectionDiff,
     DiffSide,
     EntityChange,
@@ -27,12 +26,10 @@ from .models import (
     FieldChange,
     SnapshotDiff,
 )
-from .orgs import ORG_FILE, check_identifier_quietly, org_ref
+from .orgs import check_identifier_quietly, org_ref
 from .snapshots import SNAPSHOT_ID, locate, read_snapshot
-from .sources import STUB_FILE
-from .stub_live import CHATS_DIR, STUBS_DIR, YAML
 
-DIFF_COLLECTIONS = (*CONFIG_COLLECTIONS, "users", STUBS_DIR)
+DIFF_COLLECTIONS = (*CONFIG_COLLECTIONS, "users", STUBS)
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 Blobs = Callable[[str | None], Any]
@@ -74,17 +71,17 @@ def diff_states(store: GitStore, a: str, b: str, patch: bool = False) -> Snapsho
     stubs: dict[str, dict[str, tuple[str | None, str | None]]] = {}
     other: list[str] = []
     for path, old, new in files:
-        parts = path.split("/")
-        if path == ORG_FILE:
-            org = field_changes(load(old), load(new))
-        elif len(parts) == 2 and parts[0] in ENTITY_COLLECTIONS and parts[1].endswith(YAML):
-            _entity(collections[parts[0]], parts[1][: -len(YAML)], load(old), load(new))
-        elif parts[0] == STUBS_DIR and _stub_field(parts) is not None:
-            stubs.setdefault(parts[1], {})[_stub_field(parts)] = (old, new)
-        else:
+        place = place_of(path)
+        if place is None:
             other.append(path)
+        elif place.collection == ORG:
+            org = field_changes(load(old), load(new))
+        elif place.collection == STUBS:
+            stubs.setdefault(place.key, {})[_join(CHATS, place.chat) if place.chat else ""] = (old, new)
+        else:
+            _entity(collections[place.collection], place.key, load(old), load(new))
     for stubref, changed in stubs.items():
-        _stub(collections[STUBS_DIR], stubref, changed, load)
+        _stub(collections[STUBS], stubref, changed, load)
     text = unified_patch(files, read) if patch else None
     return SnapshotDiff(from_=side_a, to=side_b, org=org, collections=collections, other_files=other, patch=text)
 
@@ -104,15 +101,6 @@ def _name(data: Any) -> str | None:
         for key in ("name", "title"):
             if isinstance(data.get(key), str):
                 return data[key]
-    return None
-
-
-def _stub_field(parts: list[str]) -> str | None:
-    """Where a stub's file sits in its one-document form: ``""`` for stub.yaml, ``chats.<chat>`` for a chat."""
-    if len(parts) == 3 and parts[2] == STUB_FILE:
-        return ""
-    if len(parts) == 4 and parts[2] == CHATS_DIR and parts[3].endswith(YAML):
-        return _join(CHATS_DIR, parts[3][: -len(YAML)])
     return None
 
 

@@ -17,13 +17,13 @@ import re
 import stat
 from dataclasses import dataclass
 
-from . import yamlio
+from . import layout, yamlio
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
 from .gitmessage import check_one_line, check_text, format_message, message_body, printable
 from .gitstore import GitStore
 from .gittrees import TREE_MODE, Existing
+from .layout import CONFIG_COLLECTIONS, ORG_FILE
 from .models import (
-    CONFIG_COLLECTIONS,
     ApplyResult,
     Counts,
     ImportResult,
@@ -37,7 +37,6 @@ from .models import (
     require_identifier,
 )
 from .orgs import (
-    ORG_FILE,
     author_identity,
     check_identifier_quietly,
     commit_export,
@@ -47,13 +46,13 @@ from .orgs import (
     org_ref,
     org_tip,
 )
-from .sources import Progress
+from .progress import Progress
+from .sources import Source, source_name
 
 SNAPSHOTS_PREFIX = "refs/tags/snapshots/"
 SNAPSHOT_ID = re.compile(r"[0-9a-f]{24}")
 NAME_MAX = 120
 DESCRIPTION_MAX = 500
-USERS_DIR = "users"
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ def _format_counts(counts: Counts) -> str:
 
 def read_member(store: GitStore, tree: str, org: str, user_id: str) -> User:
     """A user of the org tree (``users/<id>.yaml``); NotFound naming the user and the org."""
-    entry = store.trees.lookup(tree, f"{USERS_DIR}/{user_id}.yaml")
+    entry = store.trees.lookup(tree, layout.entity_path("users", user_id))
     data = yamlio.load(store.objects.read_blob(entry[1])) if entry else None
     if not isinstance(data, dict):
         raise NotFound(f"user {user_id} is not a member of org {org}", title="User not found")
@@ -189,7 +188,7 @@ def read_member(store: GitStore, tree: str, org: str, user_id: str) -> User:
 
 
 def create_snapshot(store: GitStore, org: str, user_id: str, name: str, description: str = "",
-                    source: str | None = None, progress: Progress | None = None) -> SnapshotResult:
+                    source: Source | None = None, progress: Progress | None = None) -> SnapshotResult:
     """Tag the org's live commit (after importing ``source`` when given) as a new snapshot.
 
     Everything is checked before anything is written: with ``source``, a bad name, a source for
@@ -217,11 +216,11 @@ def create_snapshot(store: GitStore, org: str, user_id: str, name: str, descript
     return SnapshotResult(message="Snapshot created", snapshot=read_snapshot(store, located), imported=imported)
 
 
-def _import_source(store: GitStore, org: str, user_id: str, source: str, progress: Progress | None) -> ImportResult:
+def _import_source(store: GitStore, org: str, user_id: str, source: Source, progress: Progress | None) -> ImportResult:
     """Make ``source`` the org's live state; the user is checked among its users before the commit."""
     export = load_source(store, source, progress)
     if export.org.id != org:
-        raise InvalidInput(f"{source} holds org {export.org.id}, not {org} (--org); nothing was written")
+        raise InvalidInput(f"{source_name(source)} holds org {export.org.id}, not {org} (--org); nothing was written")
     return commit_export(store, export, user_id, None)
 
 

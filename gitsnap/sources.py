@@ -1,7 +1,10 @@
-"""Reading what a platform exports (a directory, one JSON/YAML document, or stdin) into models.
+"""Reading what a platform exports (a directory, one JSON/YAML document, bytes or a stream) into models.
 
 The whole input is read and validated before anything is written; every problem is reported with
-its file (or document path), field and value.
+its file (or document path), field and value. Inside an import directory only regular files are
+read: a symbolic link, a device or a pipe is refused, never followed. Sizes are capped
+(``DOCUMENT_MAX`` for one document, ``FILE_MAX`` per file of a directory) and checked while
+reading, so ``/dev/zero`` is an error, not an exhausted machine.
 """
 
 from __future__ import annotations
@@ -9,21 +12,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
+import stat
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO, Union
 
 import yaml
 from pydantic import ValidationError
 
-from . import yamlio
+from . import layout, yamlio
 from .errors import InvalidInput, NotFound
-from .models import ENTITY_COLLECTIONS, OrgExport, Stub
+from .layout import SKIP, Assembled, document_path, place_of
+from .models import OrgExport, Stub
+from .progress import Progress, count
 
-Progress = Callable[[str, int, int], None]
+# A source: a path (a directory in the org-tree layout, or a .json/.yaml document), the bytes of a
+# document, or a binary stream of one (the CLI passes stdin for ``-``).
+Source = Union[str, os.PathLike, bytes, BinaryIO]
 LiveFiles = Callable[[str], dict[str, str]]
-STUB_FILE = "stub.yaml"
 PROGRESS_EVERY = 500  # files read between two progress reports
+DOCUMENT_MAX = 256 * 2**20
+FILE_MAX = 16 * 2**20
+_CHUNK = 2**20
 
 
 class _Problems(list):
@@ -37,6 +46,17 @@ class _Problems(list):
             raise InvalidInput(f"{self[0]}; nothing was written")
         if self:
             raise InvalidInput(f"{len(self)} problems in {source}; nothing was written:", problems=list(self))
+
+
+def source_name(source: Source, name: str | None = None) -> str:
+    """How messages name a source: its path, or ``name`` (``<stdin>``, ``<request body>``)."""
+    if name is not None:
+        return name
+    if isinstance(source, (bytes, bytearray)):
+        return "<document>"
+    if hasattr(source, "read"):
+        return getattr(source, "name", None) if isinstance(getattr(source, "name", None), str) else "<stream>"
+    return os.fspath(source)
 
 
 def read_document(data: bytes, name: str, problems: _Problems, as_json: bool | None = None) -> Any:
@@ -68,27 +88,121 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     return f"{where}invalid YAML: {problem}"
 
 
-def load_export(source: str, progress: Progress | None = None, live_files: LiveFiles | None = None) -> OrgExport:
-    """Read and validate an org export from a directory, a .json/.yaml file, or ``-`` (stdin).
+# --- reading bytes, with limits -----------------------------------------------------------------------
+
+
+def _read_stream(stream: BinaryIO, name: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of a stream; InvalidInput when it holds more."""
+    chunks, size = [], 0
+    while chunk := stream.read(min(_CHUNK, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise InvalidInput(f"{name}: larger than {limit // 2**20} MiB, the most gitsnap reads from one document")
+    return b"".join(chunks)
+
+
+def _open_document(path: str) -> int:
+    """A descriptor of a document file or pipe (symbolic links to one are fine: the user named it)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise NotFound(f"{path}: no such file or directory", title="Source not found") from None
+    except OSError as error:
+        raise InvalidInput(f"{path}: cannot be read ({error.strerror})") from None
+    mode = os.fstat(descriptor).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        os.close(descriptor)
+        raise InvalidInput(f"{path}: not a regular file or a pipe ({_kind(mode)})")
+    os.set_blocking(descriptor, True)
+    return descriptor
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a pipe"), (stat.S_ISSOCK, "a socket"))
+    return next((what for test, what in kinds if test(mode)), "not a regular file")
+
+
+def _read_entity_file(path: str, problems: _Problems) -> bytes | None:
+    """A regular file of an import directory, never through a symbolic link; None with a problem otherwise."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        problems.add(path, f"cannot be read ({error.strerror})" if stat.S_ISREG(mode)
+                     else f"{_kind(mode)}; an org directory holds regular files only")
+        return None
+    with os.fdopen(descriptor, "rb", buffering=0) as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            problems.add(path, f"{_kind(mode)}; an org directory holds regular files only")
+            return None
+        data = handle.read(FILE_MAX + 1)
+    if len(data) > FILE_MAX:
+        problems.add(path, f"larger than {FILE_MAX // 2**20} MiB, the most gitsnap reads from one file")
+        return None
+    return data
+
+
+def read_source_bytes(source: Source, name: str) -> bytes:
+    """The bytes of a document source (a file path, bytes, or a stream), within ``DOCUMENT_MAX``."""
+    if isinstance(source, (bytes, bytearray)):
+        if len(source) > DOCUMENT_MAX:
+            raise InvalidInput(f"{name}: larger than {DOCUMENT_MAX // 2**20} MiB, the most gitsnap reads from one document")
+        return bytes(source)
+    if hasattr(source, "read"):
+        return _read_stream(source, name, DOCUMENT_MAX)
+    with os.fdopen(_open_document(os.fspath(source)), "rb", buffering=0) as handle:
+        return _read_stream(handle, name, DOCUMENT_MAX)
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a blob of these bytes."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+# --- org exports -------------------------------------------------------------------------------------
+
+
+def load_export(source: Source, progress: Progress | None = None, live_files: LiveFiles | None = None,
+                name: str | None = None) -> OrgExport:
+    """Read and validate an org export: a directory, a .json/.yaml document, its bytes, or a stream.
 
     For a directory, ``live_files(org_id)`` gives the org's live entity files (path -> blob id);
     files identical to them are reused without being parsed (``OrgExport._unchanged_files``).
     """
+    name = source_name(source, name)
     problems = _Problems()
     unchanged: dict[str, str] = {}
-    if source != "-" and os.path.isdir(source):
-        document, where = _read_directory(source, problems, progress, live_files, unchanged)
-    elif source == "-" or os.path.exists(source):
-        document, name = _read_one_document(source, problems)
-        where: Callable[[tuple], str] = lambda loc: _document_path(name, loc)
+    is_path = isinstance(source, (str, os.PathLike))
+    if is_path and os.path.isdir(source):
+        assembled = _read_directory(os.fspath(source), problems, progress, live_files, unchanged)
+        document, where = assembled.document, lambda loc: assembled.where(loc, name)
     else:
-        raise NotFound(f"{source}: no such file or directory", title="Source not found")
-    problems.raise_if_any(source)
+        if is_path and not os.path.lexists(source):
+            raise NotFound(f"{name}: no such file or directory", title="Source not found")
+        document = read_document(read_source_bytes(source, name), name, problems, _as_json(name) if is_path else None)
+        where = lambda loc: document_path(name, loc)  # noqa: E731
+    problems.raise_if_any(name)
     if not isinstance(document, dict):
-        raise InvalidInput(f"{source}: expected a mapping with org, users, pipelines, automations, prompts, templates, stubs; got {type(document).__name__}")
-    export = validate_export(document, source, where)
+        raise InvalidInput(f"{name}: expected a mapping with org, users, pipelines, automations, prompts, templates, "
+                           f"stubs; got {_type_name(document)}")
+    export = validate_export(document, name, where)
     export._unchanged_files = unchanged
     return export
+
+
+def _as_json(path: str) -> bool | None:
+    return True if path.endswith(".json") else False if path.endswith((".yaml", ".yml")) else None
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
 
 
 def validate_export(document: dict, source: str, where: Callable[[tuple], str]) -> OrgExport:
@@ -106,12 +220,13 @@ def export_problems(document: dict, where: Callable[[tuple], str]) -> tuple[OrgE
     except ValidationError as error:
         _add_validation_problems(problems, error, where)
         return None, problems
-    for collection in (*ENTITY_COLLECTIONS, "stubs"):
+    for collection in (*layout.ENTITY_COLLECTIONS, layout.STUBS):
         seen: set[str] = set()
+        key_field = "stubref" if collection == layout.STUBS else "id"
         for index, entity in enumerate(getattr(export, collection)):
-            key = entity.stubref if collection == "stubs" else entity.id
+            key = getattr(entity, key_field)
             if key in seen:
-                problems.append(f"{where((collection, index, 'stubref' if collection == 'stubs' else 'id'))}: duplicate {key!r}")
+                problems.append(f"{where((collection, index, key_field))}: duplicate {key!r}")
             seen.add(key)
     return export, problems
 
@@ -130,148 +245,115 @@ def _describe(item: dict) -> str:
     value = item.get("input")
     if isinstance(value, (dict, list)) or item["type"] == "value_error":
         return message
+    if _is_whole_document(item["loc"]):  # its type, never its text: it may be any file's content
+        return f"{message} (got {_type_name(value)})"
     shown = repr(value)
     if len(shown) > 80:
         shown = shown[:77] + "..."
     return f"{message} (got {shown})"
 
 
-def _document_path(name: str, loc: tuple) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return f"{name}: {path}" if path else name
-
-
-def _read_one_document(source: str, problems: _Problems) -> tuple[Any, str]:
-    """One document from a .json/.yaml file or ``-`` (stdin), and the name problems report it under."""
-    if source == "-":
-        return read_document(sys.stdin.buffer.read(), "<stdin>", problems), "<stdin>"
-    with open(source, "rb") as handle:
-        data = handle.read()
-    as_json = True if source.endswith(".json") else False if source.endswith((".yaml", ".yml")) else None
-    return read_document(data, source, problems, as_json), source
+def _is_whole_document(loc: tuple) -> bool:
+    """Whether a location is a whole entity (``org``, ``pipelines[3]``, a stub's chat), not a field in one."""
+    return loc == ("org",) or (len(loc) == 2 and isinstance(loc[1], int)) or (len(loc) == 4 and loc[2] == "chats")
 
 
 # --- the directory (org-tree) form -------------------------------------------------------------------
 
 
+def _layout_files(root: str, problems: _Problems) -> list[str]:
+    """The relative paths of the regular files under ``root`` where the layout has directories.
+
+    Nothing outside the layout is read or walked: a stray entry is one problem, a symbolic link is
+    never followed.
+    """
+    files: list[str] = []
+    pending = [""]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = sorted(os.scandir(os.path.join(root, directory)), key=lambda entry: entry.name)
+        except OSError as error:
+            problems.add(os.path.join(root, directory), f"cannot be read ({error.strerror})")
+            continue
+        for entry in entries:
+            path = f"{directory}/{entry.name}" if directory else entry.name
+            if entry.is_symlink():
+                problems.add(entry.path, "a symbolic link; an org directory holds regular files only")
+            elif entry.is_dir():
+                if layout.is_layout_dir(path):
+                    pending.append(path)
+                else:
+                    problems.add(entry.path, _stray(path))
+            elif place_of(path) is None:
+                problems.add(entry.path, _stray(path))
+            else:
+                files.append(path)
+    return files
+
+
+def _stray(path: str) -> str:
+    if "/" not in path:
+        return f"not part of the org-tree layout (expected one of {', '.join(sorted(layout.TOP_LEVEL))})"
+    return "not part of the org-tree layout"
+
+
 def _read_directory(root: str, problems: _Problems, progress: Progress | None, live_files: LiveFiles | None,
-                    unchanged: dict[str, str]) -> tuple[dict, Callable[[tuple], str]]:
+                    unchanged: dict[str, str]) -> Assembled:
     """Assemble the one-document form from an org-tree directory, remembering each entity's file."""
-    files: dict[tuple, str] = {}
-    document: dict[str, Any] = {}
-    org_path = os.path.join(root, "org.yaml")
-    if not os.path.isfile(org_path):
-        problems.add(root, "org.yaml is missing (an org directory holds org.yaml, users/, pipelines/, ...)")
-    else:
-        document["org"] = _read_file(org_path, problems)
-        files[("org",)] = org_path
-    allowed = {"org.yaml", "stubs", *ENTITY_COLLECTIONS}
-    for name in sorted(os.listdir(root)):
-        if name not in allowed:
-            problems.add(os.path.join(root, name), f"not part of the org-tree layout (expected one of {', '.join(sorted(allowed))})")
-    org = document.get("org")
+    paths = _layout_files(root, problems)
+    full = lambda path: os.path.join(root, *path.split("/"))  # noqa: E731
+    org = None
+    if layout.ORG_FILE not in paths:
+        problems.add(root, f"{layout.ORG_FILE} is missing (an org directory holds {', '.join(layout.TOP_LEVEL)})")
+    elif (data := _read_entity_file(full(layout.ORG_FILE), problems)) is not None:
+        org = read_document(data, full(layout.ORG_FILE), problems, as_json=False)
     org_id = org.get("id", org.get("_id")) if isinstance(org, dict) else None
     live = live_files(org_id) if live_files and isinstance(org_id, str) else {}
-    entity_paths = [(c, name) for c in ENTITY_COLLECTIONS for name in _list(os.path.join(root, c), problems)]
-    total = len(entity_paths)
+    total = len(paths) - 1  # org.yaml is read already
     progress = progress if total >= PROGRESS_EVERY else None  # a small import is over before a line could help
-    for done, (collection, name) in enumerate(entity_paths, 1):
-        if progress and done % PROGRESS_EVERY == 0 and done < total:  # the last one is reported below
-            progress("Reading files", done, total)
-        path = os.path.join(root, collection, name)
-        data = _read_bytes(path)
-        relative = f"{collection}/{name}"
-        if live.get(relative) == git_blob_id(data):
-            unchanged[relative] = live[relative]
-            continue
-        items = document.setdefault(collection, [])
-        files[(collection, len(items))] = path
-        items.append(_read_entity(path, data, name, "id", problems))
-    for stubref in _list(os.path.join(root, "stubs"), problems, directories=True):
-        stubs = document.setdefault("stubs", [])
-        files[("stubs", len(stubs))] = stub_path = os.path.join(root, "stubs", stubref, STUB_FILE)
-        stub = _read_entity(stub_path, _read_bytes(stub_path), stubref + ".yaml", "stubref", problems) if os.path.isfile(stub_path) else None
-        if stub is None and not os.path.isfile(stub_path):
-            problems.add(stub_path, "missing (each stub directory holds stub.yaml)")
-        chats_dir = os.path.join(root, "stubs", stubref, "chats")
-        if isinstance(stub, dict):
-            stub["chats"] = {}
-            for name in _list(chats_dir, problems):
-                chat_name = name[: -len(".yaml")]
-                files[("stubs", len(stubs), "chats", chat_name)] = os.path.join(chats_dir, name)
-                stub["chats"][chat_name] = _read_file(os.path.join(chats_dir, name), problems)
-        stubs.append(stub)
-    if progress and total:
-        progress("Reading files", total, total)
-    return document, lambda loc: file_and_field(root, files, loc)
+    done = 0
 
+    def load(path: str) -> Any:
+        nonlocal done
+        if path == layout.ORG_FILE:
+            return org
+        done += 1
+        if progress and (done % PROGRESS_EVERY == 0 or done == total):
+            count(progress, "Reading files", done, total)
+        data = _read_entity_file(full(path), problems)
+        if data is None:
+            return None
+        if live.get(path) == git_blob_id(data) and place_of(path).collection in layout.ENTITY_COLLECTIONS:
+            unchanged[path] = live[path]
+            return SKIP
+        return read_document(data, full(path), problems, as_json=False)
 
-def _list(directory: str, problems: _Problems, directories: bool = False) -> list[str]:
-    """The entry names of an org-tree directory (files ``<id>.yaml``, or stub directories), sorted."""
-    if not os.path.isdir(directory):
-        return []
-    names = []
-    for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):
-        if entry.is_dir() if directories else entry.name.endswith(".yaml") and entry.is_file():
-            names.append(entry.name)
-        else:
-            expected = "a directory per stub" if directories else "<id>.yaml files"
-            problems.add(entry.path, f"unexpected entry (this directory holds {expected})")
-    return names
-
-
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb", buffering=0) as handle:  # unbuffered: one read of a small file, no buffer to fill
-        return handle.readall()
-
-
-def _read_file(path: str, problems: _Problems) -> Any:
-    return read_document(_read_bytes(path), path, problems, as_json=False)
-
-
-def git_blob_id(data: bytes) -> str:
-    """The id git gives a blob of these bytes."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def _read_entity(path: str, data: bytes, file_name: str, key: str, problems: _Problems) -> Any:
-    """An entity file whose id (or stubref) must match its file name."""
-    entity = read_document(data, path, problems, as_json=False)
-    stem = file_name[: -len(".yaml")]
-    if isinstance(entity, dict):
-        value = entity.get(key, entity.get("_id")) if key == "id" else entity.get(key)
-        if value is not None and value != stem:
-            problems.add(path, f"{key}: {value!r} does not match the file name {stem!r}")
-    return entity
-
-
-def file_and_field(root: str, files: dict[tuple, str], loc: tuple) -> str:
-    """Map a pydantic location in the assembled document to a file and the field inside it."""
-    for length in (4, 2, 1):
-        prefix = tuple(loc[:length])
-        if prefix in files:
-            rest = ".".join(str(part) for part in loc[length:])
-            return f"{files[prefix]}: {rest}" if rest else files[prefix]
-    return _document_path(root, loc)
+    assembled = layout.assemble(paths, load, full)
+    for file, problem in assembled.problems:
+        problems.add(file, problem)
+    return assembled
 
 
 # --- stubs -------------------------------------------------------------------------------------------
 
 
-def load_stub(source: str) -> Stub:
-    """Read and validate one stub ``{stubref, data, chats}`` from a .json/.yaml file or ``-`` (stdin)."""
-    if source != "-" and (not os.path.exists(source) or os.path.isdir(source)):  # pipes such as <(...) are fine
-        raise NotFound(f"{source}: no such file", title="Source not found")
+def load_stub(source: Source, name: str | None = None) -> Stub:
+    """Read and validate one stub ``{stubref, data, chats}`` from a .json/.yaml file, its bytes or a stream."""
+    name = source_name(source, name)
+    if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
+        raise InvalidInput(f"{name}: a directory; give one stub document (.json or .yaml)")
+    if isinstance(source, (str, os.PathLike)) and not os.path.lexists(source):
+        raise NotFound(f"{name}: no such file", title="Source not found")
     problems = _Problems()
-    document, name = _read_one_document(source, problems)
-    problems.raise_if_any(source)
+    as_json = _as_json(name) if isinstance(source, (str, os.PathLike)) else None
+    document = read_document(read_source_bytes(source, name), name, problems, as_json)
+    problems.raise_if_any(name)
     if not isinstance(document, dict):
-        raise InvalidInput(f"{name}: expected one stub, a mapping with stubref, data, chats; got {type(document).__name__}")
+        raise InvalidInput(f"{name}: expected one stub, a mapping with stubref, data, chats; got {_type_name(document)}")
     try:
         return Stub.model_validate(document)
     except ValidationError as error:
-        _add_validation_problems(problems, error, lambda loc: _document_path(name, loc))
-        problems.raise_if_any(source)
+        _add_validation_problems(problems, error, lambda loc: document_path(name, loc))
+        problems.raise_if_any(name)
         raise  # unreachable: a ValidationError always has errors

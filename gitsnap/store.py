@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from . import orgs, prompts, snapshots, stubs
 from .gitstore import GitStore
@@ -34,7 +34,8 @@ from .models import (
     StubSnapshotResult,
     VerifyResult,
 )
-from .sources import Progress
+from .progress import Progress
+from .sources import Source
 
 DEFAULT_REPO = "gitsnap.git"
 
@@ -66,10 +67,13 @@ class Store:
 
     # --- orgs ---
 
-    def import_org(self, source: str, user_id: str | None = None, message: str | None = None,
-                   progress: Progress | None = None) -> ImportResult:
-        """Replace an org's live state with a directory, a .json/.yaml document, or ``-``."""
-        return orgs.import_org(self.git, source, user_id, message, progress)
+    def import_org(self, source: Source, user_id: str | None = None, message: str | None = None,
+                   progress: Progress | None = None, name: str | None = None) -> ImportResult:
+        """Replace an org's live state with a directory, a .json/.yaml document, its bytes or a binary stream.
+
+        ``name`` is how errors name a source that is not a path (``<stdin>``, ``<request body>``).
+        """
+        return orgs.import_org(self.git, source, user_id, message, progress, name)
 
     def export_org(self, what: str, out: str | None = None, fmt: str | None = None) -> tuple[ExportResult, str | None]:
         """Export an org (or any revision) as a directory or a document."""
@@ -84,7 +88,7 @@ class Store:
     # --- org snapshots ---
 
     def create_snapshot(self, org: str, user_id: str, name: str, description: str = "",
-                        source: str | None = None, progress: Progress | None = None) -> SnapshotResult:
+                        source: Source | None = None, progress: Progress | None = None) -> SnapshotResult:
         """Tag the org's live commit as a named snapshot (importing ``source`` first when given)."""
         return snapshots.create_snapshot(self.git, org, user_id, name, description, source, progress)
 
@@ -113,7 +117,7 @@ class Store:
 
     def save_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
                            name: str = "_default", chat: str | None = None, all_chats: bool = False,
-                           children: Mapping[str, str] | None = None, source: str | None = None) -> StubSnapshotResult:
+                           children: Mapping[str, str] | None = None, source: Source | None = None) -> StubSnapshotResult:
         """Save a stub (with all or chosen chats as children) or one GPT chat task under a name."""
         selector = stubs.Selector(snapshot_type, name, chat)
         return stubs.save_snapshot(self.git, stubref, org, selector, all_chats, children, source)
@@ -138,10 +142,10 @@ class Store:
     # --- prompt versions ---
 
     def create_prompt_version(self, prompt_id: str, *, org: str | None = None, text: str | None = None,
-                              file: str | None = None, label: str | None = None, display_version: str | None = None,
+                              file: Source | None = None, label: str | None = None, display_version: str | None = None,
                               title: str | None = None, description: str | None = None,
                               source: str = prompts.DEFAULT_SOURCE) -> PromptVersionResult:
-        """Snapshot the prompt's text (the live body, ``text``, or ``file``; ``-`` is stdin) as a new version.
+        """Snapshot the prompt's text (the live body, ``text``, or ``file``: a path or a binary stream) as a new version.
 
         Unchanged text from the latest version is a no-op: ``skipped`` is true and the latest version is returned.
         """
@@ -191,14 +195,14 @@ class Store:
 
     def push(self, remote: str | None = None, *, org: str | None = None, prune: bool = False,
              username: str | None = None, password: str | None = None,
-             progress: Callable[[str], None] | None = None) -> PushResult:
+             progress: Progress | None = None) -> PushResult:
         """Push gitsnap's refs (or one org's) to a remote or URL; all or nothing when any is not a fast-forward."""
         from . import remotes
 
         return remotes.push(self.git, remote, org, prune, username, password, progress)
 
     def pull(self, remote: str | None = None, *, org: str | None = None, username: str | None = None,
-             password: str | None = None, progress: Callable[[str], None] | None = None) -> PullResult:
+             password: str | None = None, progress: Progress | None = None) -> PullResult:
         """Fetch a remote's gitsnap refs and fast-forward the local ones; diverged refs stay (Conflict)."""
         from . import remotes
 
@@ -206,7 +210,7 @@ class Store:
 
     @staticmethod
     def clone(url: str, path: str | os.PathLike[str], *, username: str | None = None, password: str | None = None,
-              progress: Callable[[str], None] | None = None) -> CloneResult:
+              progress: Progress | None = None) -> CloneResult:
         """A new repository at ``path`` holding every gitsnap ref of ``url``, with it as remote ``origin``."""
         from . import remotes
 

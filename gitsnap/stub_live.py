@@ -14,13 +14,9 @@ from .errors import NotFound
 from .gitmessage import format_message
 from .gitstore import GitStore
 from .gittrees import TREE_MODE, Existing
+from .layout import CHATS, STUB_FILE, STUBS, place_of, stub_dir, stub_spec
 from .models import Stub
-from .orgs import LiveChange, find_org, stub_tree_spec, write_live
-from .sources import STUB_FILE
-
-STUBS_DIR = "stubs"
-CHATS_DIR = "chats"
-YAML = ".yaml"
+from .orgs import LiveChange, find_org, write_live
 
 
 @dataclass(frozen=True)
@@ -33,22 +29,24 @@ class LiveStub:
 
 def read_live_stub(store: GitStore, tree: str, stubref: str) -> LiveStub | None:
     """The stub's state in an org tree, or None when the tree has no such stub."""
-    directory = store.trees.lookup(tree, f"{STUBS_DIR}/{stubref}")
+    directory = store.trees.lookup(tree, stub_dir(stubref))
     if directory is None or not stat.S_ISDIR(directory[0]):
         return None
     stub = store.trees.lookup(directory[1], STUB_FILE)
     if stub is None:
         return None
-    chats = store.trees.lookup(directory[1], CHATS_DIR)
+    chats = store.trees.lookup(directory[1], CHATS)
     entries = store.trees.entries(chats[1]) if chats and stat.S_ISDIR(chats[0]) else []
-    return LiveStub(stub[1], {name[: -len(YAML)]: sha for name, _, sha in entries if name.endswith(YAML)})
+    files = {place_of(f"{stub_dir(stubref)}/{CHATS}/{name}"): sha for name, _, sha in entries}
+    return LiveStub(stub[1], {place.chat: sha for place, sha in files.items() if place is not None})
 
 
 def live_stub_of(store: GitStore, stub: Stub) -> LiveStub:
     """The blob ids a stub document will have once committed (nothing is written)."""
-    spec = stub_tree_spec(stub)
-    chats = spec.get(CHATS_DIR, {})
-    return LiveStub(store.objects.blob_id(spec[STUB_FILE]), {name[: -len(YAML)]: store.objects.blob_id(data) for name, data in chats.items()})
+    spec = stub_spec(stub)
+    chats = {name: store.objects.blob_id(data) for name, data in spec.get(CHATS, {}).items()}
+    return LiveStub(store.objects.blob_id(spec[STUB_FILE]),
+                    {place_of(f"{stub_dir(stub.stubref)}/{CHATS}/{name}").chat: sha for name, sha in chats.items()})
 
 
 def find_stub_org(store: GitStore, stubref: str, has_snapshots: Callable[[str], bool] | None = None) -> str:
@@ -62,7 +60,7 @@ def stub_not_found(stubref: str, org: str) -> NotFound:
 
 def commit_stub_document(store: GitStore, org: str, stub: Stub) -> LiveChange:
     """Make a stub document the stub's live state: its directory replaced wholly, the rest kept."""
-    stub_tree = store.trees.build(stub_tree_spec(stub))
-    spec = {STUBS_DIR: {stub.stubref: Existing(TREE_MODE, stub_tree)}}
+    stub_tree = store.trees.build(stub_spec(stub))
+    spec = {STUBS: {stub.stubref: Existing(TREE_MODE, stub_tree)}}
     message = format_message(f"Update stub {stub.stubref}", trailers=[("Org", org), ("Stubref", stub.stubref)])
     return write_live(store, org, lambda _tree: spec, message)

@@ -22,9 +22,8 @@ from .errors import InvalidInput, NotFound, RepositoryError
 from .gitmessage import CommitInfo, format_message
 from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing
+from .layout import CHATS, STUB_FILE
 from .models import ChildSnapshot, iso_utc, require_identifier
-from .sources import STUB_FILE
-from .stub_live import CHATS_DIR
 
 STUB_TYPE = "stub"
 CHAT_TYPE = "gpt_chat_task"
@@ -150,7 +149,7 @@ def snapshot_data(store: GitStore, saved: Saved) -> dict:
     """What was saved: the chat's state, or stub.yaml's data plus each child's chat state by chat name."""
     data = yamlio.load(store.objects.read_blob(saved_blob(store, saved.commit, saved.selector.file)))
     if saved.children:
-        data[CHATS_DIR] = {c.chat_name: yamlio.load(store.objects.read_blob(child_blob(store, c))) for c in saved.children}
+        data[CHATS] = {c.chat_name: yamlio.load(store.objects.read_blob(child_blob(store, c))) for c in saved.children}
     return data
 
 

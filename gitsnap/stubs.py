@@ -12,6 +12,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .gitmessage import format_message
 from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing
+from .layout import STUBS, Place, nest
 from .models import (
     ChildSnapshot,
     DeletedStubSnapshot,
@@ -25,11 +26,8 @@ from .models import (
     require_identifier,
 )
 from .orgs import org_ref, org_tip, write_live
-from .sources import STUB_FILE, load_stub
+from .sources import Source, load_stub, source_name
 from .stub_live import (
-    CHATS_DIR,
-    STUBS_DIR,
-    YAML,
     LiveStub,
     commit_stub_document,
     find_stub_org,
@@ -117,7 +115,7 @@ def _is_live(store: GitStore, org: str, stubref: str) -> bool:
 
 def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selector: Selector = Selector(),
                   all_chats: bool = False, children: Mapping[str, str] | None = None,
-                  source: str | None = None) -> StubSnapshotResult:
+                  source: Source | None = None) -> StubSnapshotResult:
     """Save the stub's (or one chat's) live state under a name; children first, then the parent.
 
     Everything is validated before anything is written. With ``source`` the stub document becomes
@@ -129,7 +127,7 @@ def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selecto
     _check_children(selector, all_chats, children)
     document = load_stub(source) if source is not None else None
     if document is not None and document.stubref != stubref:
-        raise InvalidInput(f"{source}: stubref {document.stubref!r} is not {stubref!r}, the stub being saved")
+        raise InvalidInput(f"{source_name(source)}: stubref {document.stubref!r} is not {stubref!r}, the stub being saved")
     if org is None:
         org = find_stub_org(store, stubref)
     else:
@@ -189,18 +187,17 @@ def restore_snapshot(store: GitStore, stubref: str, org: str | None, selector: S
     blob = saved_blob(store, saved.commit, selector.file)
     if selector.type == CHAT_TYPE:
         chats = {selector.chat: blob}
-        stub_files: dict = {}
+        files: dict = {}
     else:
         chats = {child.chat_name: child_blob(store, child) for child in saved.children}
-        stub_files = {STUB_FILE: Existing(BLOB_MODE, blob)}
-    if chats:
-        stub_files[CHATS_DIR] = {f"{chat}{YAML}": Existing(BLOB_MODE, sha) for chat, sha in chats.items()}
+        files = {Place(STUBS, stubref).path: Existing(BLOB_MODE, blob)}
+    files.update({Place(STUBS, stubref, chat).path: Existing(BLOB_MODE, sha) for chat, sha in chats.items()})
 
     def spec(tree: str) -> dict:
         if selector.type == CHAT_TYPE and read_live_stub(store, tree, stubref) is None:
             raise NotFound(f"stub {stubref} is not in org {org}'s live state; restore a stub snapshot of it first",
                            title="Stub not found")
-        return {STUBS_DIR: {stubref: stub_files}}
+        return nest(files)
 
     def kept_chats(tree: str) -> list[str]:
         live = read_live_stub(store, tree, stubref)

@@ -9,28 +9,23 @@ gitsnap's namespaces of any other shape are reported too. Git-level integrity is
 
 from __future__ import annotations
 
-import stat
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import yaml
-
-from . import yamlio
+from . import layout, yamlio
 from .errors import GitsnapError
 from .gitmessage import split_message
 from .gitstore import GitStore
 from .models import (
-    ENTITY_COLLECTIONS,
     VerifyCounts,
     VerifyProblem,
     VerifyResult,
     identifier_problem,
 )
-from .orgs import ORG_FILE, ORGS_PREFIX, count_config, org_tree_spec
+from .orgs import ORGS_PREFIX, count_config, load_tree_document
 from .prompts import PROMPT_FILE
 from .prompts import REFS_PREFIX as PROMPTS_PREFIX
 from .snapshots import SNAPSHOT_ID, SNAPSHOTS_PREFIX, Located, read_snapshot
-from .sources import STUB_FILE, export_problems, file_and_field
+from .sources import export_problems
 from .stub_refs import REFS_PREFIX as STUBS_PREFIX
 from .stub_refs import read_saved, selector_of
 
@@ -67,79 +62,23 @@ def _check_org(store: GitStore, ref: str, org: str, tip: str, report: Report, co
     if problem := _bad_identifiers([org]):
         return report(ref, f"not a gitsnap ref: {problem}")
     counts.orgs += 1
-    files = {path: (mode, sha) for path, mode, sha in store.trees.walk(store.objects.read_commit(tip).tree)}
-    document, places = _org_document(store, files, lambda problem: report(ref, problem))
-    if document is None:
+    tree = store.objects.read_commit(tip).tree
+    assembled = load_tree_document(store, tree)
+    for file, problem in assembled.problems:
+        report(ref, f"{file}: {problem}")
+    if layout.ORG not in assembled.document:
         return
-    export, problems = export_problems(document, lambda loc: file_and_field(ref, places, loc))
+    export, problems = export_problems(assembled.document, lambda loc: assembled.where(loc, ref))
     for problem in problems:
         report(ref, problem)
     if export is None or problems:
         return
     if export.org.id != org:
-        report(ref, f"{ORG_FILE}: id {export.org.id!r} is not the org the ref names ({org})")
-    for path, data in _flatten(org_tree_spec(export)):
-        if store.objects.blob_id(data) != files[path][1]:
+        report(ref, f"{layout.ORG_FILE}: id {export.org.id!r} is not the org the ref names ({org})")
+    blobs = {path: sha for path, _, sha in store.trees.walk(tree)}
+    for path, data in layout.flatten(layout.tree_spec(export)):
+        if store.objects.blob_id(data) != blobs.get(path):
             report(ref, f"{path}: not canonical YAML (gitsnap org import of an export rewrites it)")
-
-
-def _org_document(store: GitStore, files: dict[str, tuple[int, str]], report: Callable[[str], None]
-                  ) -> tuple[dict[str, Any] | None, dict[tuple, str]]:
-    """The one-document form of an org tree's files, and the path each entity came from."""
-    document: dict[str, Any] = {}
-    places: dict[tuple, str] = {}
-    chats: dict[str, dict[str, Any]] = {}
-    for path, (mode, sha) in files.items():
-        parts = path.split("/")
-        if not stat.S_ISREG(mode):
-            report(f"{path}: not a regular file (mode {mode:o})")
-            continue
-        data = _load(store, path, sha, report)
-        if path == ORG_FILE:
-            document["org"], places[("org",)] = data, path
-        elif len(parts) == 2 and parts[0] in ENTITY_COLLECTIONS and parts[1].endswith(".yaml"):
-            _add_entity(document, places, parts[0], path, data, parts[1][: -len(".yaml")], "id", report)
-        elif len(parts) == 3 and parts[0] == "stubs" and parts[2] == STUB_FILE:
-            _add_entity(document, places, "stubs", path, data, parts[1], "stubref", report)
-        elif len(parts) == 4 and parts[0] == "stubs" and parts[2] == "chats" and parts[3].endswith(".yaml"):
-            chats.setdefault(parts[1], {})[parts[3][: -len(".yaml")]] = data
-        else:
-            report(f"{path}: not part of the org-tree layout")
-    if "org" not in document:
-        report(f"{ORG_FILE} is missing")
-        return None, places
-    for stub in document.get("stubs", []):
-        if isinstance(stub, dict):
-            stub["chats"] = chats.pop(stub.get("stubref"), {})
-    for stubref in chats:
-        report(f"stubs/{stubref}/chats: chats of a stub without {STUB_FILE}")
-    return document, places
-
-
-def _add_entity(document: dict, places: dict, collection: str, path: str, data: Any, name: str, key: str,
-                report: Callable[[str], None]) -> None:
-    if isinstance(data, dict) and data.get(key) != name:
-        report(f"{path}: {key} {data.get(key)!r} does not match its file name")
-    items = document.setdefault(collection, [])
-    places[(collection, len(items))] = path
-    items.append(data)
-
-
-def _load(store: GitStore, path: str, sha: str, report: Callable[[str], None]) -> Any:
-    try:
-        return yamlio.load(store.objects.read_blob(sha))
-    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as error:
-        report(f"{path}: cannot be read as YAML ({str(error).splitlines()[0]})")
-        return None
-
-
-def _flatten(spec: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, bytes]]:
-    """(path, contents) of every file a tree spec of bytes (and reused blobs) describes."""
-    for name, value in spec.items():
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{name}/")
-        elif isinstance(value, bytes):
-            yield f"{prefix}{name}", value
 
 
 # --- snapshots, prompt versions, stub snapshots -------------------------------------------------------

@@ -137,12 +137,18 @@ def test_wrong_credentials_are_refused(acme_repo, new_remote, locked_http, serve
         Store(acme_repo).push(url_of(locked_http, served, new_remote()))
 
 
-def test_credentials_come_from_the_environment(acme_repo, new_remote, locked_http, served, monkeypatch):
+def test_the_cli_takes_credentials_from_the_environment(acme_repo, new_remote, locked_http, served):
     remote = new_remote()
-    monkeypatch.setenv("GITSNAP_USERNAME", "alice")
-    monkeypatch.setenv("GITSNAP_PASSWORD", "s3cret")
     Store(acme_repo).add_remote("origin", url_of(locked_http, served, remote))
-    Store(acme_repo).push()
+    result = run_cli("push", repo=acme_repo, env={"GITSNAP_USERNAME": "alice", "GITSNAP_PASSWORD": "s3cret"})
+    assert result.exit_code == 0, result.stderr
+    assert all_refs(remote) == all_refs(acme_repo)
+
+
+def test_the_library_takes_credentials_as_arguments(acme_repo, new_remote, locked_http, served):
+    remote = new_remote()
+    Store(acme_repo).add_remote("origin", url_of(locked_http, served, remote))
+    Store(acme_repo).push(username="alice", password="s3cret")
     assert all_refs(remote) == all_refs(acme_repo)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,24 +42,9 @@ class State:
             if text:
                 click.echo(text)
 
-    def progress(self) -> Callable[[str, int, int], None] | None:
-        """A reporter on stderr when it is a terminal and output is for a human; else None."""
-        if not self._progress_shown():
-            return None
-
-        def report(stage: str, done: int, total: int) -> None:
-            end = "\n" if done >= total else ""
-            sys.stderr.write(f"\r{stage}: {done}/{total}{end}")
-            sys.stderr.flush()
-
-        return report
-
-    def _progress_shown(self) -> bool:
-        return not self.as_json and sys.stderr.isatty()
-
-    def transfer_progress(self) -> Callable[[str], None] | None:
-        """A writer of a transfer's progress text (the server's and ours) on stderr, under the same rule."""
-        if not self._progress_shown():
+    def progress(self) -> Callable[[str], None] | None:
+        """A writer of progress text on stderr when it is a terminal and output is for a human; else None."""
+        if self.as_json or not sys.stderr.isatty():
             return None
 
         def write(text: str) -> None:
@@ -66,6 +52,17 @@ class State:
             sys.stderr.flush()
 
         return write
+
+
+def source(value: str | None) -> Any:
+    """A SOURCE argument as the library takes it: ``-`` is stdin (a binary stream), anything else a path."""
+    return sys.stdin.buffer if value == "-" else value
+
+
+def credentials() -> dict[str, str | None]:
+    """http(s) credentials from the environment (GITSNAP_USERNAME, GITSNAP_PASSWORD)."""
+    return {"username": os.environ.get("GITSNAP_USERNAME") or None,
+            "password": os.environ.get("GITSNAP_PASSWORD") or None}
 
 
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -7,6 +7,7 @@ import click
 from ..models import ExportResult, ImportResult, OrgList, OrgLog, VerifyResult
 from ..store import Store
 from .base import Command, Group, State, pass_state, short, table
+from .base import source as source_of
 
 
 def _counts(counts) -> str:
@@ -76,7 +77,7 @@ def import_(state: State, source: str, user_id: str | None, message: str | None)
       gitsnap org import fixtures/acme --user 64ee9a8b1e7f2a0011223399
       curl -s https://platform/api/export | gitsnap org import -
     """
-    result = state.store.import_org(source, user_id, message, progress=state.progress())
+    result = state.store.import_org(source_of(source), user_id, message, progress=state.progress())
     state.emit(result, _render_import)
 
 

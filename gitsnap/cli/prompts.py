@@ -7,6 +7,7 @@ import click
 from ..models import PromptRestoreResult, PromptVersionDetail, PromptVersionDiff, PromptVersionList, PromptVersionResult
 from ..prompts import DEFAULT_SOURCE, SOURCES
 from .base import Group, State, pass_state, short, table
+from .base import source as source_of
 
 ORG_OPTION = click.option("--org", metavar="ORG", help="The prompt's org (needed only when several orgs have the prompt).")
 
@@ -47,7 +48,7 @@ def create(state: State, prompt_id: str, org: str | None, text: str | None, file
           --display-version v1.4 --title Pre-launch --description "Snapshot before rolling out."
       gitsnap prompt version create 65f9b1c2e8a1d4e001a0b1c4 --file prompt.md --source ai_apply
     """
-    result = state.store.create_prompt_version(prompt_id, org=org, text=text, file=file, label=label,
+    result = state.store.create_prompt_version(prompt_id, org=org, text=text, file=source_of(file), label=label,
                                                display_version=display_version, title=title,
                                                description=description, source=source)
     state.emit(result, _render_create)

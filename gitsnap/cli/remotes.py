@@ -6,7 +6,7 @@ import click
 
 from ..models import CloneResult, PullResult, PushResult, RefUpdate, RemoteList
 from ..store import Store
-from .base import Command, Group, State, pass_state, short, table
+from .base import Command, Group, State, credentials, pass_state, short, table
 
 EXIT_STATUS = """\b
     Exit status: 2 bad URL or rejected credentials (set GITSNAP_USERNAME and
@@ -111,7 +111,7 @@ def push(state: State, remote_or_url: str | None, org: str | None, prune: bool) 
       gitsnap push origin --org 64ee9a8b1e7f2a0011223344
       gitsnap push https://git.example.com/team/config.git --prune
     """
-    result = state.store.push(remote_or_url, org=org, prune=prune, progress=state.transfer_progress())
+    result = state.store.push(remote_or_url, org=org, prune=prune, progress=state.progress(), **credentials())
     state.emit(result, _render_push)
 
 
@@ -142,7 +142,7 @@ def pull(state: State, remote_or_url: str | None, org: str | None) -> None:
       gitsnap pull
       gitsnap pull git://git.example.com/config.git --org 64ee9a8b1e7f2a0011223344
     """
-    result = state.store.pull(remote_or_url, org=org, progress=state.transfer_progress())
+    result = state.store.pull(remote_or_url, org=org, progress=state.progress(), **credentials())
     state.emit(result, _render_pull)
 
 
@@ -168,7 +168,7 @@ def clone(state: State, url: str, path: str) -> None:
       gitsnap clone git@git.example.com:team/config.git ./copy.git
       gitsnap --repo ./copy.git org list
     """
-    result = Store.clone(url, path, progress=state.transfer_progress())
+    result = Store.clone(url, path, progress=state.progress(), **credentials())
     state.emit(result, _render_clone)
 
 

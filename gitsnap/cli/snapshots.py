@@ -18,6 +18,7 @@ from ..models import (
     SnapshotResult,
 )
 from .base import Group, State, pass_state, short, table
+from .base import source as source_of
 
 VALUE_WIDTH = 60
 
@@ -54,7 +55,7 @@ def create(state: State, org: str, user_id: str, name: str, description: str, so
       gitsnap snapshot create --org 64ee9a8b1e7f2a0011223344 --user 64ee9a8b1e7f2a0011223399 \\
           --name Nightly --from export.json
     """
-    result = state.store.create_snapshot(org, user_id, name, description, source, progress=state.progress())
+    result = state.store.create_snapshot(org, user_id, name, description, source_of(source), progress=state.progress())
     state.emit(result, _render_create)
 
 

@@ -10,6 +10,7 @@ from .. import yamlio
 from ..models import StubDeleteResult, StubRestoreResult, StubSnapshotList, StubSnapshotResult
 from ..stub_refs import DEFAULT_NAME, SNAPSHOT_TYPES, STUB_TYPE
 from .base import Group, State, pass_state, short, table
+from .base import source as source_of
 
 
 @click.group(cls=Group)
@@ -73,7 +74,7 @@ def save(state: State, stubref: str, org: str | None, snapshot_type: str, name: 
       gitsnap stub snapshot save lead-intake-flow --from stub.json
     """
     result = state.store.save_stub_snapshot(stubref, org=org, snapshot_type=snapshot_type, name=name, chat=chat,
-                                            all_chats=all_chats, children=children, source=source)
+                                            all_chats=all_chats, children=children, source=source_of(source))
     state.emit(result, _render_save)
 
 
