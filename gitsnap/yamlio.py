@@ -5,25 +5,27 @@ literal blocks where a literal block can hold them exactly (the emitter falls ba
 style where it cannot), unicode kept, no anchors or aliases.
 
 Loading gives what JSON can hold: mappings with string keys, lists, strings, numbers, booleans
-and null. A plain (unquoted) YAML scalar is a JSON literal or else the string it reads as::
+and null. A plain (unquoted) YAML scalar is null, a boolean or a number only where JSON's grammar
+and YAML 1.1 (PyYAML, which wrote gitsnap's files so far) both read it so; else it is its string::
 
-    null, true, false, and an empty value (key:)   None, True, False, None
-    -?(0|[1-9][0-9]*)                              an int
-    the same with .fraction and/or e±exponent      a float
+    null  true  false  and an empty value (key:)        None  True  False  None
+    -?(0|[1-9][0-9]*)                                   an int:   12  -3  0
+    the same with .fraction, then optionally e±exp      a float:  1.5  -0.0  1.0e+16
     12:30  NO  on  Yes  ~  Null  012345  0x1F  1_000  .inf  .nan  2026-05-15
-                                                   strings, as they read (YAML 1.1 would not)
+    1e5  1.5e5  6503e1110000000000000001 (an id)        strings, as YAML 1.1 writers meant them
 
 Quoted and block scalars are strings. Explicit tags: ``!!str`` always; ``!!null``, ``!!bool``,
-``!!int`` and ``!!float`` only on the JSON literal they name; any other tag, anchors and aliases,
-merge keys, duplicate keys and non-string keys are refused with the line and column. Both JSON
-and YAML refuse, naming the value and its path (``pipelines[0].settings.delay``): numbers a float
-cannot hold (``1e400``, and ``1e-400``, which would read as 0), integers beyond the signed 64-bit
-range, and strings holding a lone surrogate (``"\\ud800"``); JSON also refuses NaN and Infinity.
+``!!int`` and ``!!float`` only on the JSON literal they name (``!!float 1e5`` is 100000.0); any
+other tag, anchors and aliases, merge keys, duplicate keys and non-string keys are refused with
+the line and column. JSON (``load_json``) and YAML both refuse, naming the value and its path
+(``pipelines[0].settings.delay: 1e400 is out of range for a number``): numbers a float cannot
+hold (``1e400``; ``1e-400``, which would read as 0), integers beyond the signed 64-bit range, and
+strings holding a lone surrogate (``"\\ud800"``); JSON also refuses NaN and Infinity.
 
-The dumper writes a string plain only where YAML 1.1 readers and this loader both read it back
-as that string (``1e5``, a string to YAML 1.1, is quoted), so ``load(dump(v)) == v``. Nodes come
-from LibYAML where present and are turned into Python values here, which is faster than PyYAML's
-general constructor; both loaders ask ``resolve`` (Python) for the tag of each scalar.
+The dumper writes a scalar plain only where YAML 1.1 and this loader read it back alike (else it
+quotes it), so ``load(dump(v)) == v``, and the bytes are PyYAML's for every value stored so far.
+Nodes come from LibYAML where present and are turned into Python values here, faster than
+PyYAML's general constructor; LibYAML and the pure loader both ask ``resolve`` (Python) for tags.
 """
 
 from __future__ import annotations
@@ -45,27 +47,41 @@ _FIRST_KEYS = {"id": 0, "stubref": 0, "name": 1}
 _TAG = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, MAP, SEQ = (_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
 _MERGE = _TAG + "merge"
-_LITERALS = {"null": NULL, "": NULL, "true": BOOL, "false": BOOL}
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_LITERALS = {"null": NULL, "": NULL, "true": BOOL, "false": BOOL, "<<": _MERGE}  # a merge key, to refuse it
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # also YAML 1.2's reading
+# JSON numbers YAML 1.1 reads as numbers too: an exponent needs a fraction and a sign (YAML 1.1 writers
+# such as PyYAML, and gitsnap before, write the strings 1e5 or 6503e1110000000000000001 plain)
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+([eE][+-][0-9]+)?)?")
 _INT_MAX = 2**63 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")  # an escape or a character that may be one
 
 
 class RefusedValue(ValueError):
-    """A JSON value outside the data model, named with its path: ``a[0].b: 1e400 is out of range for a number``."""
+    """A value outside the data model, named with its path: ``a[0].b: 1e400 is out of range for a number``."""
 
     def __init__(self, path: str, problem: str):
         super().__init__(f"{path}: {problem}" if path else problem)
-        self.path, self.problem = path, problem
+        self.path = path
 
 
-def _json_tag(plain: str) -> str:
-    """The tag a plain scalar reads as: a JSON literal's, or str."""
+class _RefusedNode(RefusedValue, ConstructorError):
+    """A RefusedValue in YAML, with its line and column; a ``yaml.YAMLError`` like every refusal of ``load``."""
+
+    def __init__(self, path: str, problem: str, node: Node):
+        RefusedValue.__init__(self, path, problem)
+        ConstructorError.__init__(self, None, None, self.args[0], node.start_mark)
+
+    def __str__(self) -> str:
+        return f"line {self.problem_mark.line + 1}, column {self.problem_mark.column + 1}: {self.problem}"
+
+
+def _json_tag(plain: str, numbers: re.Pattern = _JSON_NUMBER) -> str:
+    """The tag of the JSON literal ``plain`` spells (null, bool, int, float), or str (or merge, for ``<<``)."""
     literal = _LITERALS.get(plain)
     if literal:
         return literal
-    number = _NUMBER.fullmatch(plain)
+    number = numbers.fullmatch(plain)
     if number is None:
         return STR
     return INT if number.lastindex is None else FLOAT
@@ -112,13 +128,17 @@ def _path_text(path: tuple) -> str:
 # --- loading YAML -----------------------------------------------------------------------------------
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The safe loader whose plain scalars are JSON literals or strings."""
+class _JSONResolver:
+    """Resolves a plain scalar to a JSON literal's tag or str; mixed into LibYAML's loader or PyYAML's."""
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
         if kind is ScalarNode and implicit[0]:
-            return _json_tag(value)
-        return super().resolve(kind, value, implicit)
+            return _json_tag(value, _PLAIN_NUMBER)
+        return super().resolve(kind, value, implicit)  # type: ignore[misc]
+
+
+class _Loader(_JSONResolver, _BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader (LibYAML's where present) whose plain scalars are JSON literals or strings."""
 
 
 class _Misplaced(Exception):
@@ -131,7 +151,11 @@ class _Misplaced(Exception):
 
 def load(text: str | bytes) -> Any:
     """Safely load one YAML (or JSON) document as JSON data; raises ``yaml.YAMLError`` on bad input."""
-    loader = _Loader(text)
+    return _document(_Loader(text))
+
+
+def _document(loader: yaml.BaseLoader) -> Any:
+    """The JSON data of the one document ``loader`` reads (``load``'s, or PyYAML's pure loader in tests)."""
     try:
         node = loader.get_single_node()
     finally:
@@ -141,8 +165,7 @@ def load(text: str | bytes) -> Any:
     try:
         return _value(node, set())
     except _Misplaced as refused:
-        path = _path_text(_path_to(node, refused.node, ()) or ())
-        raise _refuse(refused.node, f"{path}: {refused.problem}" if path else refused.problem) from None
+        raise _RefusedNode(_path_text(_path_to(node, refused.node, ()) or ()), refused.problem, refused.node) from None
 
 
 def _refuse(node: Node, problem: str) -> ConstructorError:
@@ -295,8 +318,9 @@ class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str | None:
         tag = super().resolve(kind, value, implicit)
-        if kind is ScalarNode and implicit[0] and tag != _json_tag(value):
-            return None  # matches no node's tag, so the emitter quotes it
+        # the loader's own rule, so that a change to it changes what is quoted and the round trip holds
+        if tag == STR and kind is ScalarNode and implicit[0] and _json_tag(value, _PLAIN_NUMBER) != STR:
+            return None  # matches no node's tag, so the emitter quotes the string
         return tag
 
 
