@@ -165,7 +165,7 @@ def same(actual, expected) -> bool:
     if isinstance(expected, float):
         return actual == expected and math.copysign(1, actual) == math.copysign(1, expected)
     if isinstance(expected, dict):
-        return list(actual) == list(expected) and all(same(actual[k], expected[k]) for k in expected)
+        return actual.keys() == expected.keys() and all(same(actual[k], expected[k]) for k in expected)
     if isinstance(expected, list):
         return len(actual) == len(expected) and all(same(a, e) for a, e in zip(actual, expected))
     return actual == expected
