@@ -54,7 +54,7 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+([eE][+-][0-9]+)?)?")
 _INT_MAX = 2**63 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_JSON_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")  # an escape or a character that may be one
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # in JSON text: maybe a lone one, maybe half of a pair
 
 
 class RefusedValue(ValueError):
@@ -110,7 +110,9 @@ def _out_of_range(text: str) -> str:
 def _surrogate_problem(text: str) -> str | None:
     """Why ``text`` is not Unicode text (a lone surrogate), or None when it is."""
     found = None if text.isascii() else _SURROGATE.search(text)
-    return found and f"{_brief(repr(text))} holds a lone surrogate {found.group()!r} at character {found.start()} (not text)"
+    if found is None:
+        return None
+    return f"{_brief(repr(text))} holds a lone surrogate {found.group()!r} at character {found.start()} (not text)"
 
 
 def _brief(text: str) -> str:
@@ -260,7 +262,8 @@ def load_json(text: str) -> Any:
     data = json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant,
                       parse_int=partial(_json_number, _json_int, refused),
                       parse_float=partial(_json_number, _json_float, refused))
-    if refused or _JSON_SURROGATE.search(text):  # the walk only when it can find something
+    # the walk only when it can find something (one regex over the text costs less than the walk)
+    if refused or _SURROGATE_ESCAPE.search(text) or (not text.isascii() and _SURROGATE.search(text)):
         found = _json_refusal(data, ())
         if found:
             raise RefusedValue(_path_text(found[0]), found[1])
@@ -314,12 +317,14 @@ def _json_refusal(value: Any, path: tuple) -> tuple[tuple, str] | None:
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
-    """The safe dumper that writes a scalar plain only where YAML 1.1 and ``load`` both read it back alike."""
+    """The safe dumper that writes a string plain only where YAML 1.1 and ``load`` both read it back as that string."""
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str | None:
+        if kind is ScalarNode and not implicit[0]:
+            return STR  # quoted: a string to every reader (and half of the calls, kept cheap)
         tag = super().resolve(kind, value, implicit)
         # the loader's own rule, so that a change to it changes what is quoted and the round trip holds
-        if tag == STR and kind is ScalarNode and implicit[0] and _json_tag(value, _PLAIN_NUMBER) != STR:
+        if tag == STR and kind is ScalarNode and _json_tag(value, _PLAIN_NUMBER) != STR:
             return None  # matches no node's tag, so the emitter quotes the string
         return tag
 

@@ -238,7 +238,8 @@ def test_yaml_numbers_out_of_range_are_refused_naming_the_place(load, text, mess
 
 
 @pytest.mark.parametrize("text, message", [
-    ('{"pipelines": [{"settings": {"delay": 1e400}}]}', "pipelines[0].settings.delay: 1e400 is out of range for a number"),
+    ('{"pipelines": [{"settings": {"delay": 1e400}}]}',
+     "pipelines[0].settings.delay: 1e400 is out of range for a number"),
     ('{"x": -1e400}', "x: -1e400 is out of range for a number"),
     ('{"x": [1, 1e-400]}', "x[1]: 1e-400 is out of range for a number"),
     ('{"x": 2e-324}', "x: 2e-324 is out of range for a number"),
@@ -302,7 +303,8 @@ def test_yaml_strings_with_a_lone_surrogate_are_refused(load, text):
 def test_a_yaml_surrogate_is_named_with_its_place_where_the_scanner_lets_it_through():
     with pytest.raises(yamlio.RefusedValue) as refused:
         LOADERS["pure"]('a:\n  "b\\ud800": 1\n')
-    assert str(refused.value) == r"line 2, column 3: a: field name 'b\ud800' holds a lone surrogate '\ud800' at character 1 (not text)"
+    assert str(refused.value) == (
+        r"line 2, column 3: a: field name 'b\ud800' holds a lone surrogate '\ud800' at character 1 (not text)")
 
 
 # --- the dumper writes what the loader reads back ----------------------------------------------------
