@@ -19,11 +19,13 @@ Quoted and block scalars are strings. Explicit tags: ``!!str`` always; ``!!null`
 other tag, anchors and aliases, merge keys, duplicate keys and non-string keys are refused with
 the line and column. JSON (``load_json``) and YAML both refuse, naming the value and its path
 (``pipelines[0].settings.delay: 1e400 is out of range for a number``): numbers a float cannot
-hold (``1e400``; ``1e-400``, which would read as 0), integers beyond the signed 64-bit range, and
-strings holding a lone surrogate (``"\\ud800"``); JSON also refuses NaN and Infinity.
+hold (JSON's ``1e400``, YAML's ``1.0e+400``; ``1e-400``, which would read as 0), integers beyond
+the signed 64-bit range, and strings holding a lone surrogate (``"\\ud800"``); JSON also refuses
+NaN and Infinity.
 
 The dumper writes a scalar plain only where YAML 1.1 and this loader read it back alike (else it
-quotes it), so ``load(dump(v)) == v``, and the bytes are PyYAML's for every value stored so far.
+quotes it), so ``load(dump(v)) == v``, and the bytes are PyYAML's for every value stored so far;
+it refuses the numbers the loader refuses (NaN, infinities, integers beyond 64 bits).
 Nodes come from LibYAML where present and are turned into Python values here, faster than
 PyYAML's general constructor; LibYAML and the pure loader both ask ``resolve`` (Python) for tags.
 """
