@@ -70,6 +70,8 @@ def read_document(data: bytes, name: str, problems: _Problems, as_json: bool | N
         as_json = text.lstrip().startswith(("{", "["))
     try:
         return yamlio.load_json(text) if as_json else yamlio.load(text)
+    except yamlio.RefusedValue as error:  # valid JSON or YAML holding a value outside the data model
+        problems.add(name, str(error))
     except json.JSONDecodeError as error:
         problems.add(name, f"line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}")
     except ValueError as error:  # what load_json refuses beyond the grammar

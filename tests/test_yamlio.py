@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -9,11 +10,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitsnap import yamlio
+from gitsnap import sources, yamlio
 
 TRICKY = ["", " ", "yes", "no", "null", "~", "0x1", "1e3", "08", "-", "- a", "a: b", "#x", "'", '"', "\t",
           "trailing  ", " leading", "\nleading blank", "crlf\r\nline", "tab\tinside", "é — ü ✓ 日本",
           "x" * 5000, "multi\nline\n", "keep\n\n\n", "no newline at end\nx", "\ufeffbom", "\x85nel"]
+
+
+INT_MAX = 2**63 - 1
 
 
 def roundtrip(value):
@@ -39,7 +43,8 @@ def test_multiline_text_round_trips(value):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none() | st.booleans() | st.integers(-INT_MAX, INT_MAX) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
     max_leaves=20,
 )
@@ -52,7 +57,7 @@ def test_any_json_value_round_trips(value):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.dictionaries(st.text(min_size=1), st.integers(), max_size=8))
+@given(st.dictionaries(st.text(min_size=1), st.integers(-INT_MAX, INT_MAX), max_size=8))
 def test_same_data_gives_same_bytes_whatever_the_key_order(mapping):
     reordered = dict(reversed(list(mapping.items())))
     assert yamlio.dump(mapping) == yamlio.dump(reordered)
@@ -102,8 +107,8 @@ def test_bytes_are_those_of_pyyaml_configured_the_canonical_way(value):
     ("x: !!binary aGVsbG8=", "binary"),
     ("x: !!set {a, b}", "set"),
     ("x: !custom 1", "!custom"),
-    ("x: .nan", "not a JSON number"),
-    ("x: -.inf", "not a JSON number"),
+    ("x: !!float .nan", "x: '.nan' is not a JSON float (tag !!float)"),
+    ("x: !!float -.inf", "x: '-.inf' is not a JSON float (tag !!float)"),
     ("x: 1\nx: 2\n", "duplicate key 'x'"),
     ("1: one", "field names must be strings"),
     ("? [a]\n: b", "field names must be strings"),
@@ -137,3 +142,196 @@ def test_values_json_cannot_hold_are_not_dumped():
 
     with pytest.raises(yaml.YAMLError, match="date"):
         yamlio.dump({"day": datetime.date(2026, 5, 15)})
+
+
+# --- plain scalars: a JSON literal or the string they read as --------------------------------------
+
+class _PureLoader(yamlio._JSONResolver, yaml.SafeLoader):
+    """PyYAML's pure-Python loader with gitsnap's resolver: what ``load`` uses where LibYAML is missing."""
+
+
+LOADERS = {"libyaml": yamlio.load, "pure": lambda text: yamlio._document(_PureLoader(text))}
+
+
+@pytest.fixture(params=sorted(LOADERS))
+def load(request):
+    return LOADERS[request.param]
+
+
+def same(actual, expected) -> bool:
+    """Equal with the same types all the way down (True is not 1, 1 is not 1.0, -0.0 is not 0.0)."""
+    if type(actual) is not type(expected):
+        return False
+    if isinstance(expected, float):
+        return actual == expected and math.copysign(1, actual) == math.copysign(1, expected)
+    if isinstance(expected, dict):
+        return actual.keys() == expected.keys() and all(same(actual[k], expected[k]) for k in expected)
+    if isinstance(expected, list):
+        return len(actual) == len(expected) and all(same(a, e) for a, e in zip(actual, expected))
+    return actual == expected
+
+
+@pytest.mark.parametrize("plain, value", [
+    ("null", None), ("true", True), ("false", False), ("", None),
+    ("0", 0), ("12", 12), ("-3", -3), ("-0", 0), ("9223372036854775807", 2**63 - 1),
+    ("-9223372036854775807", -(2**63 - 1)),
+    ("1.5", 1.5), ("-0.0", -0.0), ("0.0", 0.0), ("1.0e+16", 1e16), ("2.5E-3", 0.0025), ("0.0e-400", 0.0),
+])
+def test_a_plain_json_literal_is_that_literal(load, plain, value):
+    assert same(load(f"x: {plain}\n"), {"x": value})
+
+
+@pytest.mark.parametrize("plain", [
+    "12:30", "NO", "no", "Yes", "on", "Off", "y", "~", "Null", "NULL", "True", "FALSE", "012345", "0x1F", "0o17",
+    "1_000", "+1", ".5", "1.", ".inf", "-.inf", ".nan", ".NaN", "2026-05-15", "2026-05-15T09:00:00Z", "1:20:30",
+    "=", "0b101", "1e5", "1E5", "1e+5", "1.5e5", "1e400", "6503e1110000000000000001",
+])
+def test_a_plain_scalar_that_is_not_a_json_literal_is_its_string(load, plain):
+    assert same(load(f"x: {plain}\n"), {"x": plain})
+
+
+@pytest.mark.parametrize("text", ["x: '12'\n", 'x: "true"\n', "x: 'null'\n", "x: |\n  12\n", "x: >-\n  null\n",
+                                  "x: !!str 1.5\n", "x: ''\n"])
+def test_quoted_block_and_str_tagged_scalars_are_strings(load, text):
+    assert type(load(text)["x"]) is str
+
+
+@pytest.mark.parametrize("text, value", [
+    ("x: !!int 12", 12), ("x: !!float 1.5", 1.5), ("x: !!float 1e5", 100000.0), ("x: !!bool false", False),
+    ("x: !!null null", None), ("x: !!null", None), ("x: !!int '-7'", -7),
+])
+def test_a_json_tag_is_taken_on_the_literal_it_names(load, text, value):
+    assert same(load(text), {"x": value})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x: !!int 1.5", "line 1, column 4: x: '1.5' is not a JSON int (tag !!int)"),
+    ("x: !!int 0x1F", "line 1, column 4: x: '0x1F' is not a JSON int (tag !!int)"),
+    ("x: !!float 1", "line 1, column 4: x: '1' is not a JSON float (tag !!float)"),
+    ("x: !!bool yes", "line 1, column 4: x: 'yes' is not a JSON bool (tag !!bool)"),
+    ("x: !!null ~", "line 1, column 4: x: '~' is not a JSON null (tag !!null)"),
+    ("a:\n  b: [1, !!float .inf]\n", "line 2, column 10: a.b[1]: '.inf' is not a JSON float (tag !!float)"),
+])
+def test_a_json_tag_on_anything_else_is_refused_naming_the_place(load, text, message):
+    with pytest.raises(yamlio.RefusedValue) as refused:
+        load(text)
+    assert isinstance(refused.value, yaml.YAMLError) and str(refused.value) == message
+
+
+# --- numbers: what a float holds, integers within 64 bits ----------------------------------------------
+
+@pytest.mark.parametrize("text, message", [
+    ("pipelines:\n- id: p1\n  settings:\n    delay: 1.0e+400\n",
+     "line 4, column 12: pipelines[0].settings.delay: 1.0e+400 is out of range for a number"),
+    ("x: -1.0e+400", "line 1, column 4: x: -1.0e+400 is out of range for a number"),
+    ("x: 1.0e-400", "line 1, column 4: x: 1.0e-400 is out of range for a number"),
+    ("x: [9223372036854775808]", "line 1, column 5: x[0]: 9223372036854775808 is out of range for a number"),
+    ("x: -9223372036854775808", "line 1, column 4: x: -9223372036854775808 is out of range for a number"),
+    ("x: !!float 1e309", "line 1, column 4: x: 1e309 is out of range for a number"),
+    ("x: " + "9" * 5000, "line 1, column 4: x: " + "9" * 37 + "... is out of range for a number"),
+    ("1.0e+400", "line 1, column 1: 1.0e+400 is out of range for a number"),
+])
+def test_yaml_numbers_out_of_range_are_refused_naming_the_place(load, text, message):
+    with pytest.raises(yamlio.RefusedValue) as refused:
+        load(text)
+    assert isinstance(refused.value, yaml.YAMLError) and str(refused.value) == message
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"pipelines": [{"settings": {"delay": 1e400}}]}',
+     "pipelines[0].settings.delay: 1e400 is out of range for a number"),
+    ('{"x": -1e400}', "x: -1e400 is out of range for a number"),
+    ('{"x": [1, 1e-400]}', "x[1]: 1e-400 is out of range for a number"),
+    ('{"x": 2e-324}', "x: 2e-324 is out of range for a number"),
+    ('{"x": 1e309}', "x: 1e309 is out of range for a number"),
+    ('{"x": 9223372036854775808}', "x: 9223372036854775808 is out of range for a number"),
+    ('{"x": -9223372036854775808}', "x: -9223372036854775808 is out of range for a number"),
+    ('{"x": 1' + "0" * 5000 + "}", "x: 1" + "0" * 36 + "... is out of range for a number"),
+    ("1e400", "1e400 is out of range for a number"),
+])
+def test_json_numbers_out_of_range_are_refused_naming_the_place(text, message):
+    with pytest.raises(yamlio.RefusedValue) as refused:
+        yamlio.load_json(text)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1.7976931348623157e308", 1.7976931348623157e308), ("-1.7976931348623157e308", -1.7976931348623157e308),
+    ("1e308", 1e308), ("5e-324", 5e-324), ("3e-324", 5e-324), ("-0.0", -0.0), ("0e-400", 0.0), ("0.0", 0.0),
+    ("9223372036854775807", 2**63 - 1), ("-9223372036854775807", -(2**63 - 1)), ("1e5", 100000.0), ("-0", 0),
+])
+def test_json_numbers_at_the_limits_load(text, value):
+    assert same(yamlio.load_json(text), value)
+
+
+@pytest.mark.parametrize("value", [1.7976931348623157e308, -1.7976931348623157e308, 1e308, 5e-324, -5e-324, -0.0,
+                                   2.2250738585072014e-308, 2**63 - 1, -(2**63 - 1), 0.1, 1e16, 1e-7])
+def test_numbers_at_the_limits_round_trip_with_their_type(load, value):
+    assert same(load(yamlio.dump({"x": value})), {"x": value})
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 2**63, -(2**63), 10**400])
+def test_numbers_json_cannot_hold_are_not_dumped(value):
+    with pytest.raises(yaml.representer.RepresenterError, match="cannot store"):
+        yamlio.dump({"x": value})
+
+
+# --- lone surrogates ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, message", [
+    ('{"org": {"name": "A\\ud800"}}', r"org.name: 'A\ud800' holds a lone surrogate '\ud800' at character 1 (not text)"),
+    ('{"a": [{"\\udc00": 1}]}', r"a[0]: field name '\udc00' holds a lone surrogate '\udc00' at character 0 (not text)"),
+    ('["\\udfff"]', r"[0]: '\udfff' holds a lone surrogate '\udfff' at character 0 (not text)"),
+    ('{"x": "\ud800"}', r"x: '\ud800' holds a lone surrogate '\ud800' at character 0 (not text)"),
+])
+def test_json_strings_with_a_lone_surrogate_are_refused_naming_the_place(text, message):
+    with pytest.raises(yamlio.RefusedValue) as refused:
+        yamlio.load_json(text)
+    assert str(refused.value) == message
+
+
+def test_json_surrogate_pairs_and_escaped_backslashes_are_text():
+    assert yamlio.load_json(r'{"e": "\ud83d\ude00", "b": "\\ud800"}') == {"e": "\U0001f600", "b": "\\ud800"}
+
+
+@pytest.mark.parametrize("text", ['x: "\\ud800"\n', '"\\udc00": 1\n', 'x: ["a\\uDFFF"]\n', 'x: "\\U0000D800"\n'])
+def test_yaml_strings_with_a_lone_surrogate_are_refused(load, text):
+    with pytest.raises(yaml.YAMLError, match="(?i)surrogate|invalid Unicode character escape"):
+        load(text)
+
+
+def test_a_yaml_surrogate_is_named_with_its_place_where_the_scanner_lets_it_through():
+    with pytest.raises(yamlio.RefusedValue) as refused:
+        LOADERS["pure"]('a:\n  "b\\ud800": 1\n')
+    assert str(refused.value) == (
+        r"line 2, column 3: a: field name 'b\ud800' holds a lone surrogate '\ud800' at character 1 (not text)")
+
+
+# --- the dumper writes what the loader reads back ----------------------------------------------------
+
+@pytest.mark.parametrize("value, line", [
+    ("12:30", "x: '12:30'"), ("NO", "x: 'NO'"), ("012345", "x: '012345'"), ("1.5", "x: '1.5'"), ("", "x: ''"),
+    ("null", "x: 'null'"), ("~", "x: '~'"), (".inf", "x: '.inf'"), ("1e5", "x: 1e5"), ("x y", "x: x y"),
+    (1e16, "x: 1.0e+16"), (1e-7, "x: 1.0e-07"), (-0.0, "x: -0.0"), (None, "x: null"), (True, "x: true"),
+])
+def test_strings_are_plain_only_where_yaml_1_1_and_the_loader_read_them_alike(value, line):
+    assert yamlio.dump({"x": value}).decode() == line + "\n"
+    assert same(yamlio.load(yamlio.dump({"x": value})), {"x": value})
+
+
+# --- read_document: one problem line naming the file and the place ----------------------------------
+
+@pytest.mark.parametrize("name, content, problem", [
+    ("x.json", b'{"pipelines": [{"settings": {"delay": 1e400}}]}',
+     "x.json: pipelines[0].settings.delay: 1e400 is out of range for a number"),
+    ("x.json", b'{"org": {"name": "\\ud800"}}',
+     r"x.json: org.name: '\ud800' holds a lone surrogate '\ud800' at character 0 (not text)"),
+    ("x.yaml", b"pipelines:\n- settings: {delay: 1.0e+400}\n",
+     "x.yaml: line 2, column 21: pipelines[0].settings.delay: 1.0e+400 is out of range for a number"),
+    ("x.json", b'{"a": 1, "a": 2}', "x.json: invalid JSON: duplicate key 'a'"),
+    ("x.yaml", b"x: !!float yes\n", "x.yaml: line 1, column 4: x: 'yes' is not a JSON float (tag !!float)"),
+])
+def test_read_document_reports_one_line_naming_the_file_and_the_place(name, content, problem):
+    problems = sources._Problems()
+    assert sources.read_document(content, name, problems, as_json=name.endswith(".json")) is None
+    assert problems == [problem]
