@@ -249,10 +249,15 @@ def write_errors(git_dir: str) -> Iterator[None]:
                               title="Repository not writable") from error
 
 
-def _write_then_rename(temporary: str, final: str, data: bytes) -> None:
+def write_file(path: str, data: bytes, mode: int = 0o644) -> None:
+    """``data`` into ``path`` through a temporary sibling: readers see all of it or nothing."""
+    _write_then_rename(f"{path}.tmp-{os.getpid()}-{random.getrandbits(32):08x}", path, data, mode)
+
+
+def _write_then_rename(temporary: str, final: str, data: bytes, mode: int = 0o444) -> None:
     """``data`` into ``final``, through ``temporary``, which is removed whatever happens."""
     try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             view = memoryview(data)
             while view:

@@ -16,9 +16,18 @@ from dulwich.repo import Repo, get_user_identity
 
 from .errors import InvalidInput, NotFound
 from .gitmessage import Identity, local_offset, one_line_problem, parse_git_date
-from .gitobjects import Objects, write_errors
+from .gitobjects import Objects, write_errors, write_file
 from .gitrefs import Patience, Refs
 from .gittrees import Trees
+
+# gc.auto=0: an automatic gc (dulwich's or git's) would pack refs under concurrent writers.
+BARE_CONFIG = b"""[core]
+\trepositoryformatversion = 0
+\tfilemode = true
+\tbare = true
+[gc]
+\tauto = 0
+"""
 
 
 class GitStore:
@@ -51,11 +60,10 @@ class GitStore:
             raise InvalidInput(f"{path} exists and is not an empty directory; choose another --repo")
         with write_errors(path):
             os.makedirs(path, exist_ok=True)
-            repo = Repo.init_bare(path)
-            config = repo.get_config()
-            config.set(("gc",), "auto", "0")  # dulwich's auto-gc would pack refs under writers
-            config.write_to_path()
-            repo.close()
+            for directory in ("objects/pack", "objects/info", "refs/heads", "refs/tags"):
+                os.makedirs(os.path.join(path, directory), exist_ok=True)
+            write_file(os.path.join(path, "config"), BARE_CONFIG)
+            write_file(os.path.join(path, "HEAD"), b"ref: refs/heads/main\n")  # HEAD last: now it is a repository
         return cls(path), True
 
     # --- configuration and identity ---

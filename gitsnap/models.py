@@ -176,8 +176,23 @@ class OrgSummary(Result):
     counts: Counts
 
 
+class UnreadableRef(Result):
+    """A ref a listing could not read (``gitsnap verify`` says more); the listing shows the rest."""
+
+    ref: str
+    problem: str
+
+
+def unreadable_refs(failures: list[tuple[str, str]]) -> list[UnreadableRef]:
+    return [UnreadableRef(ref=ref, problem=problem) for ref, problem in failures]
+
+
+Unreadable = Field(default=[], exclude_if=lambda refs: not refs)
+
+
 class OrgList(Result):
     orgs: list[OrgSummary]
+    unreadable: list[UnreadableRef] = Unreadable
 
 
 class LogEntry(Result):
@@ -252,6 +267,7 @@ class StubSnapshotList(Result):
     orguuid: str
     stubref: str
     snapshots: list[StubSnapshotSummary]
+    unreadable: list[UnreadableRef] = Unreadable
 
 
 class StubRestoreResult(Result):
@@ -321,6 +337,7 @@ class SnapshotShow(Result):
 
 class SnapshotList(Result):
     snapshots: list[OrgSnapshot]
+    unreadable: list[UnreadableRef] = Unreadable
 
 
 class FieldChange(Result):

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from . import layout, yamlio
-from .errors import InvalidInput, NotFound, RepositoryError
+from .errors import InvalidInput, NotFound, RepositoryError, each_readable
 from .gitmessage import Identity, check_one_line, format_message, printable
 from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing, TreeSpec
@@ -31,6 +31,7 @@ from .models import (
     User,
     check_identifier,
     iso_utc,
+    unreadable_refs,
 )
 from .progress import Progress
 from .sources import Source, load_export
@@ -60,11 +61,11 @@ def find_org(store: GitStore, kind: str, key: str, in_tree: Callable[[str], bool
 
     ``kind`` names what is looked for in the errors: ``stub``, ``prompt``.
     """
-    found = []
-    for ref, tip in sorted(store.refs.list(ORGS_PREFIX).items()):
-        org = ref[len(ORGS_PREFIX):]
-        if in_tree(store.objects.read_commit(tip).tree) or (has_refs and has_refs(org)):
-            found.append(org)
+    def holds(org: str, tip: str) -> bool:
+        return in_tree(store.objects.read_commit(tip).tree) or bool(has_refs and has_refs(org))
+
+    matches, _ = each_readable(org_refs(store), lambda org, tip: (org, holds(org, tip)))  # verify names the rest
+    found = [org for org, held in matches if held]
     if len(found) > 1:
         raise InvalidInput(f"{kind} {key} is in several orgs: {', '.join(found)}; choose one with --org")
     if not found:
@@ -334,13 +335,23 @@ def _write_atomically(out: str, write, single_file: bool = False) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def org_refs(store: GitStore) -> list[tuple[str, str]]:
+    """(org id, tip) of every live branch, sorted; names that are not identifiers are not gitsnap's."""
+    found = store.refs.list(ORGS_PREFIX)
+    return sorted((ref[len(ORGS_PREFIX):], tip) for ref, tip in found.items()
+                  if check_identifier_quietly(ref[len(ORGS_PREFIX):]))
+
+
 def list_orgs(store: GitStore) -> OrgList:
-    orgs = []
-    for ref, tip in sorted(store.refs.list(ORGS_PREFIX).items()):
+    """Every org's live state; an org whose live branch cannot be read is set aside as unreadable."""
+
+    def summary(org: str, tip: str) -> OrgSummary:
         commit = store.objects.read_commit(tip)
-        orgs.append(OrgSummary(id=ref[len(ORGS_PREFIX):], name=org_field(store, commit.tree, "name"), commit=tip,
-                               updated_at=iso_utc(commit.committer.time), counts=count_config(store, commit.tree)))
-    return OrgList(orgs=orgs)
+        return OrgSummary(id=org, name=org_field(store, commit.tree, "name"), commit=tip,
+                          updated_at=iso_utc(commit.committer.time), counts=count_config(store, commit.tree))
+
+    orgs, failures = each_readable(org_refs(store), summary)
+    return OrgList(orgs=orgs, unreadable=unreadable_refs([(org_ref(org), problem) for org, problem in failures]))
 
 
 def org_log(store: GitStore, org_id: str, limit: int | None = None) -> OrgLog:

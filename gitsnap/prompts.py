@@ -40,13 +40,13 @@ from .models import (
     iso_utc,
     require_identifier,
 )
+from .names import DEFAULT_PROMPT_SOURCE, PROMPT_SOURCES
 from .orgs import find_org, org_ref, org_tip, write_live
 from .sources import Source, read_source_bytes, source_name
 
 PROMPT_FILE = "prompt.yaml"
 REFS_PREFIX = "refs/prompts/"
-SOURCES = ("manual_save", "ai_apply", "checkpoint")
-DEFAULT_SOURCE = "manual_save"
+SOURCES, DEFAULT_SOURCE = PROMPT_SOURCES, DEFAULT_PROMPT_SOURCE
 PREVIEW_LENGTH = 120
 
 

@@ -161,8 +161,7 @@ class PushRefused(Conflict):
         shown = ("rejected", *MOVED) if sent else ("rejected",)  # once sent, say exactly which refs moved
         problems = [f"  {u.ref}: {u.reason if u.status == 'rejected' else u.status}"
                     for u in result.refs if u.status in shown]
-        super().__init__(message, problems=problems)
-        self.result = result
+        super().__init__(message, problems=problems, result=result)
 
 
 def plan_push(store: GitStore, local: dict[str, str], remote: dict[str, str], prune: bool,
@@ -259,8 +258,7 @@ class PullDiverged(Conflict):
 
     def __init__(self, message: str, result: PullResult):
         problems = [f"  {u.ref}: {u.reason}" for u in result.refs if u.status == "diverged"]
-        super().__init__(message, problems=problems)
-        self.result = result
+        super().__init__(message, problems=problems, result=result)
 
 
 def pull(store: GitStore, remote_or_url: str | None = None, org: str | None = None,

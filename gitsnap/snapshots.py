@@ -18,7 +18,7 @@ import stat
 from dataclasses import dataclass
 
 from . import layout, yamlio
-from .errors import Conflict, InvalidInput, NotFound, RepositoryError
+from .errors import Conflict, InvalidInput, NotFound, RepositoryError, each_readable
 from .gitmessage import check_one_line, check_text, format_message, message_body, printable
 from .gitstore import GitStore
 from .gittrees import TREE_MODE, Existing
@@ -35,6 +35,7 @@ from .models import (
     User,
     iso_utc,
     require_identifier,
+    unreadable_refs,
 )
 from .orgs import (
     author_identity,
@@ -230,15 +231,16 @@ def list_snapshots(store: GitStore, org: str | None = None) -> SnapshotList:
     if org is not None:
         require_identifier("org", org)
         prefix += org + "/"
-    snapshots = []
+    located = []
     for ref, tag in store.refs.list(prefix).items():
         parts = ref[len(SNAPSHOTS_PREFIX):].split("/")
-        if len(parts) == 2 and SNAPSHOT_ID.fullmatch(parts[1]):  # other refs there are not gitsnap's
-            snapshots.append(read_snapshot(store, Located(parts[0], parts[1], ref, tag)))
-    if org is not None and not snapshots:
+        if len(parts) == 2 and check_identifier_quietly(parts[0]) and SNAPSHOT_ID.fullmatch(parts[1]):
+            located.append((ref, Located(parts[0], parts[1], ref, tag)))  # other refs there are not gitsnap's
+    snapshots, failures = each_readable(located, lambda _ref, where: read_snapshot(store, where))
+    if org is not None and not located:
         org_tip(store, org)  # an org never imported is not found; a known org has no snapshots yet
     snapshots.sort(key=lambda snapshot: snapshot.id, reverse=True)
-    return SnapshotList(snapshots=snapshots)
+    return SnapshotList(snapshots=snapshots, unreadable=unreadable_refs(failures))
 
 
 def show_snapshot(store: GitStore, snapshot_id: str) -> SnapshotShow:

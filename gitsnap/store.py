@@ -34,10 +34,9 @@ from .models import (
     StubSnapshotResult,
     VerifyResult,
 )
+from .names import DEFAULT_REPO
 from .progress import Progress
 from .sources import Source
-
-DEFAULT_REPO = "gitsnap.git"
 
 
 class Store:

@@ -24,11 +24,9 @@ from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing
 from .layout import CHATS, STUB_FILE
 from .models import ChildSnapshot, iso_utc, require_identifier
+from .names import CHAT_TYPE, DEFAULT_SNAPSHOT_NAME, SNAPSHOT_TYPES, STUB_TYPE
 
-STUB_TYPE = "stub"
-CHAT_TYPE = "gpt_chat_task"
-SNAPSHOT_TYPES = (STUB_TYPE, CHAT_TYPE)
-DEFAULT_NAME = "_default"
+DEFAULT_NAME = DEFAULT_SNAPSHOT_NAME
 CHAT_FILE = "chat.yaml"
 REFS_PREFIX = "refs/stubs/"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, each_readable
 from .gitmessage import format_message
 from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing
@@ -24,6 +24,7 @@ from .models import (
     StubSnapshotSummary,
     iso_utc,
     require_identifier,
+    unreadable_refs,
 )
 from .orgs import org_ref, org_tip, write_live
 from .sources import Source, load_stub, source_name
@@ -90,19 +91,18 @@ def list_snapshots(store: GitStore, stubref: str, org: str | None) -> StubSnapsh
     refs = store.refs.list(prefix)
     if not refs and not _is_live(store, org, stubref):
         raise stub_not_found(stubref, org)
-    summaries = []
-    for ref, tip in refs.items():
-        selector = selector_of(ref[len(prefix) + 1:])
-        if selector is None:
-            continue
-        saved = read_saved(store, ref, selector, tip)
-        summaries.append(StubSnapshotSummary(
-            snapshot_type=selector.type, snapshot_name=selector.name, chat_name=selector.chat,
+    def summary(ref: str, tip: str) -> StubSnapshotSummary:
+        saved = read_saved(store, ref, selector_of(ref[len(prefix) + 1:]), tip)
+        return StubSnapshotSummary(
+            snapshot_type=saved.selector.type, snapshot_name=saved.selector.name, chat_name=saved.selector.chat,
             stubber_snapshot_uuid=saved.uuid, created_at=saved.created_at,
             updated_at=iso_utc(saved.commit.committer.time), saves=sum(1 for _ in store.objects.history(tip)),
-            commit=tip, children=saved.children))
+            commit=tip, children=saved.children)
+
+    ours = [(ref, tip) for ref, tip in sorted(refs.items()) if selector_of(ref[len(prefix) + 1:]) is not None]
+    summaries, failures = each_readable(ours, summary)
     summaries.sort(key=lambda s: (s.snapshot_type != STUB_TYPE, s.chat_name or "", s.snapshot_name))
-    return StubSnapshotList(orguuid=org, stubref=stubref, snapshots=summaries)
+    return StubSnapshotList(orguuid=org, stubref=stubref, snapshots=summaries, unreadable=unreadable_refs(failures))
 
 
 def _is_live(store: GitStore, org: str, stubref: str) -> bool:

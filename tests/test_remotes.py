@@ -385,3 +385,17 @@ def test_prompt_versions_list_on_a_cli_clone(rich_repo, new_remote, git_daemon, 
                      repo=tmp_path / "copy.git")
     assert listed.exit_code == 0, listed.stderr
     assert [v["version"] for v in listed.json["versions"]] == [2, 1]
+
+
+def test_a_pull_json_error_says_which_refs_moved(two_clones, tmp_path):
+    _remote, first, second = two_clones
+    change_live_branch(first, tmp_path, 1)
+    tag = snapshot_tag(first, ACME_ID, "6650a0000000000000000009")
+    first.push()
+    change_live_branch(second, tmp_path, 2)
+    result = run_cli("--json", "pull", repo=second.path)
+    assert result.exit_code == 4
+    document = result.json
+    assert document["error"] == "Conflict" and "diverged" in document["details"]
+    statuses = {ref["ref"]: ref["status"] for ref in document["result"]["refs"]}
+    assert statuses[tag] == "created" and statuses[LIVE] == "diverged"

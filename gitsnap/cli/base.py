@@ -7,12 +7,16 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import BaseModel
 
-from ..store import DEFAULT_REPO, Store
+from ..names import DEFAULT_REPO
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ..store import Store
 
 
 @dataclass
@@ -21,11 +25,14 @@ class State:
 
     repo: str = DEFAULT_REPO
     as_json: bool = False
+    argv: list[str] = field(default_factory=list)
     _store: Store | None = field(default=None, repr=False)
 
     @property
     def store(self) -> Store:
         if self._store is None:
+            from ..store import Store
+
             self._store = Store(self.repo)
         return self._store
 
@@ -34,13 +41,19 @@ class State:
             self._store.close()
 
     def emit(self, result: BaseModel, human: Callable[[Any], str]) -> None:
-        """Print a result: its JSON shape under --json, otherwise its human rendering."""
+        """Print a result: its JSON shape under --json, otherwise its human rendering.
+
+        Refs a listing could not read are named on stderr either way (they are in the JSON too).
+        """
         if self.as_json:
             click.echo(json.dumps(result.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
         else:
             text = human(result)
             if text:
                 click.echo(text)
+        for unreadable in getattr(result, "unreadable", []):
+            click.echo(f"gitsnap: warning: {unreadable.ref} cannot be read and was left out: {unreadable.problem} "
+                       "(gitsnap verify)", err=True)
 
     def progress(self) -> Callable[[str], None] | None:
         """A writer of progress text on stderr when it is a terminal and output is for a human; else None."""
@@ -81,17 +94,29 @@ REPO_OPTION = click.Option(["--repo"], metavar="PATH", expose_value=False, callb
                            help="The gitsnap repository [env GITSNAP_REPO; default ./gitsnap.git].")
 
 
+def _with_global_options(params: list[click.Parameter]) -> None:
+    """Let a command or group take --repo and --json after its name (the root group has its own)."""
+    if not any(param.name in ("repo", "as_json") for param in params):
+        params.extend([REPO_OPTION, JSON_OPTION])
+
+
 class Command(click.Command):
     """A leaf command that also accepts the global --repo and --json after its name."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.params.extend([REPO_OPTION, JSON_OPTION])
+        _with_global_options(self.params)
 
 
 class Group(click.Group):
+    """A group whose subcommands and subgroups take the global options anywhere (``gitsnap org --json list``)."""
+
     command_class = Command
     group_class = type  # subgroups are of this same class
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _with_global_options(self.params)
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..models import ExportResult, ImportResult, OrgList, OrgLog, VerifyResult
-from ..store import Store
 from .base import Command, Group, State, pass_state, short, table
 from .base import source as source_of
+
+if TYPE_CHECKING:
+    from ..models import ExportResult, ImportResult, OrgList, OrgLog, VerifyResult
 
 
 def _counts(counts) -> str:
@@ -23,6 +26,8 @@ def init(state: State) -> None:
     Example:
       gitsnap init --repo /srv/config/gitsnap.git
     """
+    from ..store import Store
+
     state.emit(Store.init(state.repo), lambda r: f"{r.message} gitsnap repository in {r.repo}")
 
 

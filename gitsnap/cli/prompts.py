@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..models import PromptRestoreResult, PromptVersionDetail, PromptVersionDiff, PromptVersionList, PromptVersionResult
-from ..prompts import DEFAULT_SOURCE, SOURCES
+from ..names import DEFAULT_PROMPT_SOURCE as DEFAULT_SOURCE
+from ..names import PROMPT_SOURCES as SOURCES
 from .base import Group, State, pass_state, short, table
 from .base import source as source_of
+
+if TYPE_CHECKING:
+    from ..models import (
+        PromptRestoreResult,
+        PromptVersionDetail,
+        PromptVersionDiff,
+        PromptVersionList,
+        PromptVersionResult,
+    )
 
 ORG_OPTION = click.option("--org", metavar="ORG", help="The prompt's org (needed only when several orgs have the prompt).")
 

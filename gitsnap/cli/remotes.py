@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..models import CloneResult, PullResult, PushResult, RefUpdate, RemoteList
-from ..store import Store
 from .base import Command, Group, State, credentials, pass_state, short, table
+
+if TYPE_CHECKING:
+    from ..models import CloneResult, PullResult, PushResult, RefUpdate, RemoteList
 
 EXIT_STATUS = """\b
     Exit status: 2 bad URL or rejected credentials (set GITSNAP_USERNAME and
@@ -168,6 +171,8 @@ def clone(state: State, url: str, path: str) -> None:
       gitsnap clone git@git.example.com:team/config.git ./copy.git
       gitsnap --repo ./copy.git org list
     """
+    from ..store import Store
+
     result = Store.clone(url, path, progress=state.progress(), **credentials())
     state.emit(result, _render_clone)
 

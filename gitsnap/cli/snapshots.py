@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..models import (
-    ApplyResult,
-    CollectionDiff,
-    Counts,
-    FieldChange,
-    OrgSnapshot,
-    SnapshotDiff,
-    SnapshotList,
-    SnapshotResult,
-)
 from .base import Group, State, pass_state, short, table
 from .base import source as source_of
+
+if TYPE_CHECKING:
+    from ..models import (
+        ApplyResult,
+        CollectionDiff,
+        Counts,
+        FieldChange,
+        OrgSnapshot,
+        SnapshotDiff,
+        SnapshotList,
+        SnapshotResult,
+    )
 
 VALUE_WIDTH = 60
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import yamlio
-from ..models import StubDeleteResult, StubRestoreResult, StubSnapshotList, StubSnapshotResult
-from ..stub_refs import DEFAULT_NAME, SNAPSHOT_TYPES, STUB_TYPE
+from ..names import DEFAULT_SNAPSHOT_NAME as DEFAULT_NAME
+from ..names import SNAPSHOT_TYPES, STUB_TYPE
 from .base import Group, State, pass_state, short, table
 from .base import source as source_of
+
+if TYPE_CHECKING:
+    from ..models import StubDeleteResult, StubRestoreResult, StubSnapshotList, StubSnapshotResult
 
 
 @click.group(cls=Group)
@@ -142,6 +145,8 @@ def show(state: State, stubref: str, org: str | None, snapshot_type: str, name: 
 
 
 def _render_show(result: StubSnapshotResult) -> str:
+    from .. import yamlio
+
     snapshot = result.snapshot
     lines = [f"{_what(result)} in org {snapshot.orguuid}", f"  commit {result.commit}",
              f"  uuid {snapshot.stubber_snapshot_uuid}, created {snapshot.created_at}, updated {snapshot.updated_at}",
