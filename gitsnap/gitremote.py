@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from dulwich.client import (
@@ -32,12 +33,12 @@ from dulwich.pack import PACK_SPOOL_FILE_MAX_SIZE, REF_DELTA, UnpackedObject, fu
 from dulwich.repo import ParentsProvider
 
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError
+from .gitmessage import one_line_problem
 from .gitstore import GitStore
 from .progress import Progress
 
 URL_SCHEMES = ("file", "git", "ssh", "git+ssh", "http", "https")
 _SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?[^@/:]+:(?!//)")  # [user@]host:path, as git reads it
-_PASSWORD = re.compile(r"(//[^/@:]*):[^/@]*@")
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 FEW_OBJECTS = 1000  # below this, a push reads each object by id instead of passing over whole packs
@@ -52,7 +53,7 @@ class Url:
     """A remote's location, its credentials kept apart so they are never stored or printed."""
 
     location: str  # the URL or path, without credentials
-    kind: str  # local | file | git | ssh | http
+    kind: Literal["local", "file", "git", "ssh", "http"]
     username: str | None = None
     password: str | None = None
 
@@ -63,7 +64,7 @@ class Url:
 
 def parse_url(text: str) -> Url:
     """Check a URL or path and split the credentials off it; InvalidInput when it cannot be a remote."""
-    if not text.strip() or text != text.strip() or any(ord(c) < 32 for c in text):
+    if not text.strip() or text != text.strip() or one_line_problem(text):
         raise InvalidInput(f"{_redact(text)!r} is not a URL or path of a git repository")
     if "://" in text:
         return _parse_scheme_url(text)
@@ -75,8 +76,19 @@ def parse_url(text: str) -> Url:
 
 
 def _redact(text: str) -> str:
-    """``text`` with any password in it replaced by ``***``, for error messages."""
-    return _PASSWORD.sub(r"\1:***@", text)
+    """``text`` with whatever could be a secret replaced by ``***``, for error messages.
+
+    Everything between ``scheme://user:`` and the last ``@`` is a password however it is spelled
+    (``/``, ``:`` and ``@`` included), and a query string may carry a token: when in doubt, hide more.
+    """
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        return text
+    rest, question, _query = rest.partition("?")
+    userinfo, at, host = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    return f"{scheme}://{rest}" + ("?***" if question else "")
 
 
 def _parse_scheme_url(text: str) -> Url:
@@ -84,8 +96,12 @@ def _parse_scheme_url(text: str) -> Url:
     try:
         parts = urlsplit(text)
         port = parts.port
-    except ValueError as error:
-        raise InvalidInput(f"{shown!r} is not a valid URL: {error}")
+    except ValueError:
+        raise InvalidInput(f"{shown!r} is not a valid URL (a password with / : @ or ? must be percent-encoded, "
+                           "or given in GITSNAP_PASSWORD)") from None
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise InvalidInput(f"{shown!r}: a remote URL takes no query string or fragment (a token there would be "
+                           "stored and shown; give credentials in GITSNAP_USERNAME and GITSNAP_PASSWORD)")
     scheme = parts.scheme.lower()
     if scheme not in URL_SCHEMES:
         raise InvalidInput(f"{shown!r}: unsupported URL scheme {scheme!r} (use one of {', '.join(URL_SCHEMES)}, or a path)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, StrictStr
 
@@ -344,7 +344,7 @@ class FieldChange(Result):
     """One field of an entity that differs; ``path`` is dotted, list items as ``[2]``."""
 
     path: str
-    change: str  # added | removed | changed
+    change: Literal["added", "removed", "changed"]
     old: Any = None
     new: Any = None
 
@@ -372,7 +372,7 @@ class DiffSide(Result):
     """What one side of a diff named: a snapshot, an org's live state, or a git revision."""
 
     spec: str
-    kind: str  # snapshot | org | revision
+    kind: Literal["snapshot", "org", "revision", "source"]
     commit: str
     snapshot_id: str | None = Field(default=None, serialization_alias="snapshotId")
     name: str | None = None  # the snapshot's name
@@ -509,13 +509,14 @@ class RefUpdate(Result):
     """One ref of a push or pull: its value before and after, and what happened to it.
 
     Push: created | updated | deleted | up-to-date | rejected. Pull: created | updated | up-to-date |
-    ahead (local has more; left as is) | diverged (left as is; exit 4).
+    ahead (local has more; left as is) | diverged (left as is; exit 4) | invalid (the remote's value is
+    not something gitsnap can read; not taken).
     """
 
     ref: str
     old: str | None
     new: str | None
-    status: str
+    status: Literal["created", "updated", "deleted", "up-to-date", "rejected", "ahead", "diverged", "invalid"]
     reason: str | None = None
 
 

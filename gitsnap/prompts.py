@@ -139,7 +139,7 @@ def _text_in(commit: CommitInfo, content: bytes | None) -> str:
     return data["body"]
 
 
-def _number(commit: CommitInfo, ref: str, trailers: dict[str, list[str]] | None = None) -> int:
+def version_number(commit: CommitInfo, ref: str, trailers: dict[str, list[str]] | None = None) -> int:
     values = (commit.trailers if trailers is None else trailers).get("Version")
     if not values or not (values[0].isascii() and values[0].isdigit()):
         raise RepositoryError(f"{ref}: commit {commit.id} is not a gitsnap prompt version (no Version trailer)")
@@ -157,7 +157,7 @@ def _summary(ref: str, commit: CommitInfo, current_tree: str | None, text: str |
     """
     subject, body, trailers = split_message(commit.message)
     return dict(
-        id=commit.id, version=_number(commit, ref, trailers), label=subject,
+        id=commit.id, version=version_number(commit, ref, trailers), label=subject,
         display_version=trailers.get("Display-Version", [None])[0], title=trailers.get("Title", [None])[0],
         description=body or None, source=trailers.get("Source", [DEFAULT_SOURCE])[0],
         created_at=iso_utc(commit.committer.time), matches_current_prompt=commit.tree == current_tree,
@@ -203,11 +203,11 @@ def _find_version(store: GitStore, prompt_id: str, org: str, number: int) -> Com
         raise _version_not_found(prompt_id, org, number, 0)
     history = store.objects.history(tip)
     newest = next(history)
-    latest = _number(newest, ref)
+    latest = version_number(newest, ref)
     if not 1 <= number <= latest:
         raise _version_not_found(prompt_id, org, number, latest)
     commit = newest if number == latest else next(islice(history, latest - number - 1, None), None)
-    if commit is None or _number(commit, ref) != number:
+    if commit is None or version_number(commit, ref) != number:
         raise RepositoryError(f"{ref}: the versions are not numbered one by one from 1 (version {number} is missing)")
     return commit
 
@@ -255,7 +255,7 @@ def create_version(store: GitStore, prompt_id: str, org: str | None = None, text
         parent = store.objects.read_commit(tip) if tip else None
         if parent is not None and parent.tree == tree:
             return None, (parent.id, True)
-        number = _number(parent, ref) + 1 if parent else 1
+        number = version_number(parent, ref) + 1 if parent else 1
         commit = store.write_commit(tree, [tip] if tip else [], checkpoint.message(number, prompt_id, org))
         return commit, (commit, False)
 

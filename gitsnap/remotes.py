@@ -13,7 +13,7 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass
 
-from .errors import Conflict, InvalidInput, NotFound, RepositoryError
+from .errors import Conflict, GitsnapError, InvalidInput, NotFound, RepositoryError
 from .gitremote import Transport, Url, parse_url, remote_names, remote_values, write_remote
 from .gitstore import GitStore
 from .models import (
@@ -30,8 +30,10 @@ from .models import (
 from .orgs import ORGS_PREFIX
 from .progress import Progress
 from .prompts import REFS_PREFIX as PROMPTS_PREFIX
-from .snapshots import SNAPSHOTS_PREFIX
+from .prompts import version_number
+from .snapshots import SNAPSHOT_ID, SNAPSHOTS_PREFIX, Located, read_snapshot
 from .stub_refs import REFS_PREFIX as STUBS_PREFIX
+from .stub_refs import read_saved, selector_of
 
 NAMESPACES = (ORGS_PREFIX, SNAPSHOTS_PREFIX, PROMPTS_PREFIX, STUBS_PREFIX)
 DEFAULT_REMOTE = "origin"
@@ -60,8 +62,7 @@ class Scope:
         parts = ref[len(namespace):].split("/")
         if any(identifier_problem(part) for part in parts):
             return False  # a name gitsnap never writes: it could collide with (or shadow) real refs
-        depth_ok = len(parts) == 1 if namespace == ORGS_PREFIX else len(parts) >= 2  # org, then org/...
-        return depth_ok and (self.org is None or parts[0] == self.org)
+        return _shape_ok(namespace, parts) and (self.org is None or parts[0] == self.org)
 
     def local_refs(self, store: GitStore) -> dict[str, str]:
         """This repository's refs of the scope, with their values."""
@@ -75,6 +76,17 @@ class Scope:
         else:
             found = {ref: sha for prefix in NAMESPACES for ref, sha in store.refs.list(prefix).items()}
         return {ref: sha for ref, sha in found.items() if self.holds(ref)}
+
+
+def _shape_ok(namespace: str, parts: list[str]) -> bool:
+    """Whether a ref's parts below its namespace have the one shape gitsnap writes there."""
+    if namespace == ORGS_PREFIX:
+        return len(parts) == 1
+    if namespace == SNAPSHOTS_PREFIX:
+        return len(parts) == 2 and SNAPSHOT_ID.fullmatch(parts[1]) is not None
+    if namespace == PROMPTS_PREFIX:
+        return len(parts) == 2
+    return len(parts) > 2 and selector_of("/".join(parts[2:])) is not None
 
 
 def _is_snapshot(ref: str) -> bool:
@@ -253,12 +265,28 @@ def _count(n: int, what: str) -> str:
 # --- pull ---------------------------------------------------------------------------------------------
 
 
-class PullDiverged(Conflict):
-    """A pull that moved every ref it could and left diverged ones as they are."""
+LEFT = ("diverged", "invalid")  # what a pull leaves as it is, and reports
 
-    def __init__(self, message: str, result: PullResult):
-        problems = [f"  {u.ref}: {u.reason}" for u in result.refs if u.status == "diverged"]
-        super().__init__(message, problems=problems, result=result)
+
+class PullDiverged(Conflict):
+    """A pull that moved every ref it could and left diverged ones (and any invalid ones) as they are."""
+
+
+class PullRefused(RepositoryError):
+    """A pull that moved every ref it could and refused remote refs gitsnap cannot read."""
+
+
+def _pull_incomplete(label: str, result: PullResult) -> GitsnapError:
+    """The error of a pull that left refs as they are: a conflict when any diverged."""
+    left = [u for u in result.refs if u.status in LEFT]
+    diverged = sum(u.status == "diverged" for u in left)
+    invalid = len(left) - diverged
+    what = " and ".join(part for part in (f"{_count(diverged, 'ref')} diverged" if diverged else "",
+                                          f"{_count(invalid, 'ref')} gitsnap cannot read" if invalid else "") if part)
+    rest = f"the rest pulled ({_moved(result.refs)})" if _moved(result.refs) else "nothing else to pull"
+    kind = PullDiverged if diverged else PullRefused
+    return kind(f"{label}: {what}, left as they are here; {rest}:",
+                problems=[f"  {u.ref}: {u.reason}" for u in left], result=result)
 
 
 def pull(store: GitStore, remote_or_url: str | None = None, org: str | None = None,
@@ -276,12 +304,27 @@ def pull(store: GitStore, remote_or_url: str | None = None, org: str | None = No
     remote = {ref: sha for ref, sha in remote_refs.items() if scope.holds(ref)}
     refs = [_pull_ref(store, ref, sha, target.label) for ref, sha in sorted(remote.items())]
     result = _pull_result(target, refs)
-    diverged = len([u for u in refs if u.status == "diverged"])
-    if diverged:
-        left = "was left as it is" if diverged == 1 else "were left as they are"
-        rest = f"the rest pulled ({_moved(refs)})" if _moved(refs) else "nothing else to pull"
-        raise PullDiverged(f"{_count(diverged, 'ref')} diverged from {target.label} and {left}; {rest}:", result)
+    if any(u.status in LEFT for u in refs):
+        raise _pull_incomplete(target.label, result)
     return result
+
+
+def unreadable(store: GitStore, ref: str, sha: str) -> str | None:
+    """Why gitsnap could not read ``sha`` as the value of ``ref`` (by the ref's namespace), or None."""
+    try:
+        if ref.startswith(SNAPSHOTS_PREFIX):
+            org, snapshot_id = ref[len(SNAPSHOTS_PREFIX):].split("/")
+            read_snapshot(store, Located(org, snapshot_id, ref, sha))
+        elif ref.startswith(PROMPTS_PREFIX):
+            version_number(store.objects.read_commit(sha), ref)
+        elif ref.startswith(STUBS_PREFIX):
+            org, stubref, relative = ref[len(STUBS_PREFIX):].split("/", 2)
+            read_saved(store, ref, selector_of(relative), sha)
+        else:
+            store.objects.read_commit(sha)
+    except GitsnapError as error:
+        return error.message
+    return None
 
 
 def _haves(store: GitStore) -> list[str]:
@@ -299,6 +342,10 @@ def _pull_ref(store: GitStore, ref: str, theirs: str, label: str) -> RefUpdate:
     """Fast-forward one local ref to the remote's value by CAS (create it when missing), or say why not."""
     if not store.objects.has(theirs):
         raise RepositoryError(f"{label} did not send the objects of {ref} ({theirs}); nothing else was lost, try again")
+    problem = unreadable(store, ref, theirs)
+    if problem is not None:
+        mine = store.refs.read(ref)
+        return RefUpdate(ref=ref, old=mine, new=mine, status="invalid", reason=f"{label}'s value cannot be read: {problem}")
 
     def build(mine: str | None) -> tuple[str | None, RefUpdate]:
         if mine is None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from gitsnap import Conflict, Store
+from gitsnap.gitmessage import format_message
 from gitsnap.orgs import org_ref
 from tests.conftest import ACME_ID, ALEX_ID, FIXTURES, LEASING_PROMPT_ID, all_refs, fsck, git, run_cli
 from tests.servers import fake_ssh
@@ -19,10 +20,13 @@ PROMPT_REF = f"refs/prompts/{ACME_ID}/{LEASING_PROMPT_ID}"
 TRANSPORTS = ("path", "file", "git", "http", "ssh")
 
 
-def snapshot_tag(store: Store, org: str, snapshot_id: str, message: str = "Snapshot\n") -> str:
-    """A snapshot-shaped tag with a chosen id on the live tip (`snapshot create` draws random ids)."""
+def snapshot_tag(store: Store, org: str, snapshot_id: str, message: str = "Snapshot") -> str:
+    """A snapshot tag with a chosen id on the live tip (`snapshot create` draws random ids); ``message`` is its name."""
     tip = store.git.refs.read(org_ref(org))
-    tag = store.git.write_tag(tip, f"snapshots/{org}/{snapshot_id}", message)
+    trailers = [("Snapshot-Id", snapshot_id), ("Source-Org", org), ("Source-Org-Name", "Acme"), ("Source-User", "u"),
+                ("Source-User-Name", "U"), ("Source-User-Email", "u@x"),
+                ("Counts", "pipelines=0 automations=0 prompts=0 templates=0"), ("Created-At", "2026-01-01T00:00:00.000Z")]
+    tag = store.git.write_tag(tip, f"snapshots/{org}/{snapshot_id}", format_message(message.strip(), "", trailers))
     ref = f"refs/tags/snapshots/{org}/{snapshot_id}"
     assert store.git.refs.swap(ref, None, tag)
     return ref

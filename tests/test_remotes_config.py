@@ -50,7 +50,8 @@ def test_bad_urls_are_invalid_input(text):
     (LIVE, None, True), (f"refs/stubs/{ACME_ID}/flow/stub/_default", None, True),
     (f"refs/heads/orgs/{ACME_ID}/x", None, False), ("refs/heads/main", None, False),
     ("refs/prompts/o", None, False), ("refs/prompts/o/p", None, True), ("refs/prompts/o/..x", None, False),
-    (f"refs/tags/snapshots/{ACME_ID}/1", ACME_ID, True), ("refs/tags/snapshots/other/1", ACME_ID, False),
+    (f"refs/tags/snapshots/{ACME_ID}/6650a0000000000000000001", ACME_ID, True),
+    (f"refs/tags/snapshots/{ACME_ID}/1", ACME_ID, False), ("refs/tags/snapshots/other/6650a0000000000000000001", ACME_ID, False),
     (f"refs/heads/orgs/{ACME_ID}0", ACME_ID, False),
 ])
 def test_the_scope_holds_only_well_formed_gitsnap_refs(ref, org, held):
