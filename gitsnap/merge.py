@@ -16,12 +16,13 @@ Values (``merge_values``)
 Lists
     A list is one value, unless every item of the base, ours and theirs lists is an object with a
     string ``id`` and no id appears twice in a list: then it merges per id like a collection (item
-    paths ``stages[id="s2"].name``). The result's order does not depend on which side is ours:
-    the items both sides kept from base take the order both give them (one side reordered them:
-    that side's order; both reordered them differently: the whole list is one value). Every other
-    item follows the nearest item before it, on its side, that both sides kept (or starts the list);
-    runs of items from the two sides at one place go in the order of their first ids, and an item
-    both sides added goes where it comes first.
+    paths ``stages[id="s2"].name``). Order, decided per pair of items in the result: the order both
+    sides give them; else the order of the one side that holds both; where the sides disagree, the
+    side that changed the order from base. A disagreement base cannot settle (it lacks an item), or
+    orders that contradict each other, make the whole list one value (a conflict at its path). Items
+    nothing orders (added on different sides at one place) go run by run: after an item comes the
+    item that follows it on a side, else the item earliest in its side's list, then the smaller id.
+    So the order never depends on which side is ours.
 
 Entities (``merge_collection``)
     Each collection is a mapping id -> document, merged as one mapping: added on one side only:
@@ -53,10 +54,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import combinations
 from typing import Any, Literal
 
 from pydantic import model_serializer
@@ -87,6 +88,7 @@ class _Sentinel:
 
 ABSENT = _Sentinel("ABSENT")  # a side that does not hold the key, item or entity
 _NO_BASE = _Sentinel("_NO_BASE")  # below a value both sides added: no base to tell who changed what
+_UNSETTLED = _Sentinel("_UNSETTLED")  # two list items the sides order differently, and base cannot tell who moved
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")  # snapshot_diff's rule, so both write the same field paths
 
@@ -231,8 +233,8 @@ class _Walk:
             return theirs
         if isinstance(ours, dict) and isinstance(theirs, dict) and (_no_value(base) or isinstance(base, dict)):
             return self.mapping(base, ours, theirs, path, key_path)
-        if (ids := _list_ids(base, ours, theirs)) is not None and (kept := _kept_order(*ids)) is not None:
-            return self.listing(base, ours, theirs, path, ids, kept)
+        if (ids := _list_ids(base, ours, theirs)) is not None:
+            return self.listing(base, ours, theirs, path, ids)
         return self.conflict(base, ours, theirs, path)
 
     def mapping(self, base: Any, ours: dict, theirs: dict, path: str, child: Callable[[str, Any], str]) -> dict:
@@ -244,11 +246,15 @@ class _Walk:
                 merged[key] = value
         return merged
 
-    def listing(self, base: Any, ours: list, theirs: list, path: str,
-                ids: tuple[list[str], list[str], list[str]], kept: list[str]) -> list:
+    def listing(self, base: Any, ours: list, theirs: list, path: str, ids: tuple[list[str], ...]) -> list:
+        met = len(self.conflicts)
         items = self.mapping(_by_id(base) if isinstance(base, list) else _NO_BASE, _by_id(ours), _by_id(theirs),
                              path, item_path)
-        return [items[item_id] for item_id in _order(kept, ids[1], ids[2], items)]
+        order = _order(*ids, present=items)
+        if order is None:  # the sides' orders cannot be merged: the list is one value after all
+            del self.conflicts[met:]
+            return self.conflict(base, ours, theirs, path)
+        return [items[item_id] for item_id in order]
 
     def conflict(self, base: Any, ours: Any, theirs: Any, path: str) -> Any:
         base = ABSENT if base is _NO_BASE else base
@@ -294,44 +300,62 @@ def _by_id(items: list[dict]) -> dict[str, dict]:
     return {item["id"]: item for item in items}
 
 
-def _kept_order(base: list[str], ours: list[str], theirs: list[str]) -> list[str] | None:
-    """The order of the items both sides kept from base, three-way; None when both reordered them."""
-    kept = set(base) & set(ours) & set(theirs)
-    base, ours, theirs = ([item for item in side if item in kept] for side in (base, ours, theirs))
-    if ours == theirs or theirs == base:
+def _order(base: list[str], ours: list[str], theirs: list[str], present: Mapping[str, Any]) -> list[str] | None:
+    """The merged list's order of the ``present`` items (see the module's docstring); None if it has none."""
+    ranks = [{item: n for n, item in enumerate(side)} for side in (base, ours, theirs)]
+    items = [item for item in dict.fromkeys([*ours, *theirs]) if item in present]
+    later: dict[str, set[str]] = {item: set() for item in items}
+    for x, y in combinations(items, 2):
+        first = _first(*(rank[x] < rank[y] if x in rank and y in rank else None for rank in ranks))
+        if first is _UNSETTLED:
+            return None
+        if first is not None:
+            later[x if first else y].add(y if first else x)
+    return _sorted_after(items, later, ranks[1:])
+
+
+def _first(base: bool | None, ours: bool | None, theirs: bool | None) -> bool | None | _Sentinel:
+    """Whether x comes before y given whether each side puts it first (None: it lacks one of them)."""
+    if ours is None or ours == theirs:
+        return theirs
+    if theirs is None:
         return ours
-    return theirs if ours == base else None
+    if base is None:
+        return _UNSETTLED
+    return theirs if ours == base else ours
 
 
-def _order(kept: list[str], ours: list[str], theirs: list[str], present: Mapping[str, Any]) -> list[str]:
-    """The merged list's order: ``kept`` as the frame, every other present item after its anchor."""
-    frame = set(kept)
-    runs: dict[str | None, list[list[str]]] = defaultdict(list)
-    for side in (ours, theirs):
-        anchor, run = None, []
-        for item in side:
-            if item in frame:
-                runs[anchor].append(run)
-                anchor, run = item, []
-            elif item in present:
-                run.append(item)
-        runs[anchor].append(run)
+def _sorted_after(items: list[str], later: dict[str, set[str]], ranks: list[dict[str, int]]) -> list[str] | None:
+    """``items`` with each before everything in ``later[item]``, run by run; None on a cycle."""
+    waiting = dict.fromkeys(items, 0)
+    for after in later.values():
+        for item in after:
+            waiting[item] += 1
+    follows = {item: set() for item in items}
+    for rank in ranks:
+        side = [item for item in rank if item in waiting]
+        for before, after in zip(side, side[1:]):
+            follows[before].add(after)
+    ready = {item for item in items if not waiting[item]}
     order: list[str] = []
-    placed: set[str] = set()
-    for anchor in (None, *kept):
-        if anchor is not None:
-            order.append(anchor)
-        for run in sorted(runs[anchor]):  # by content, so swapping ours and theirs gives the same order
-            order += [item for item in run if item not in placed]
-            placed.update(run)
-    return order
+    while ready:
+        # Continue the run the last item started; else the item earliest in its side's list.
+        candidates = (follows[order[-1]] & ready if order else set()) or ready
+        item = min(candidates, key=lambda item: (min(rank[item] for rank in ranks if item in rank), item))
+        order.append(item)
+        ready.discard(item)
+        for after in later[item]:
+            waiting[after] -= 1
+            if not waiting[after]:
+                ready.add(after)
+    return order if len(order) == len(items) else None
 
 
 # --- collections and configs -------------------------------------------------------------------------
 
 
 class _Resolver:
-    """Answers conflicts from resolve paths, then the strategy; remembers which paths matched."""
+    """Answers conflicts from resolve paths, then the strategy."""
 
     def __init__(self, resolve: Mapping[str, str] | None, strategy: str | None):
         resolve = dict(resolve or {})
@@ -342,19 +366,19 @@ class _Resolver:
             raise BadResolution(f"strategy must be ours or theirs, got {strategy!r}")
         self.resolve: dict[str, Choice] = resolve  # type: ignore[assignment]
         self.strategy: Choice | None = strategy  # type: ignore[assignment]
-        self.matched: set[str] = set()
 
     def choose(self, collection: str, entity_id: str, field_path: str) -> Choice | None:
-        paths = [conflict_path(collection, entity_id, field_path), conflict_path(collection, entity_id, "")]
-        found = [path for path in paths if path in self.resolve]
-        self.matched.update(found)
-        return self.resolve[found[0]] if found else self.strategy
+        for path in (conflict_path(collection, entity_id, field_path), conflict_path(collection, entity_id, "")):
+            if path in self.resolve:
+                return self.resolve[path]
+        return self.strategy
 
-    def check(self, conflicts: Iterable[MergeConflict]) -> None:
-        """BadResolution naming every resolve path that matched no conflict."""
-        unmatched = [path for path in self.resolve if path not in self.matched]
+    def check(self, conflicts: list[MergeConflict]) -> None:
+        """BadResolution naming every resolve path that matches no conflict of the merge."""
+        known = [conflict.path for conflict in conflicts]
+        matched = {*known, *(conflict_path(conflict.collection, conflict.id, "") for conflict in conflicts)}
+        unmatched = [path for path in self.resolve if path not in matched]
         if unmatched:
-            known = [conflict.path for conflict in conflicts]
             shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
             raise BadResolution(f"no conflict at resolve path {', '.join(map(repr, unmatched))} (a path is "
                                 f"<collection>/<id>[/<field>]; this merge's conflicts: {shown or 'none'})")
