@@ -6,8 +6,8 @@ customisations), *theirs* the newer snapshot. The rules, from one value up:
 
 Values (``merge_values``)
     Equal on both sides: taken once. Equal to base on one side: the other side's value. Changed on
-    both: mappings merge per key, recursively; a list merges per id (below); anything else is a
-    conflict at that path. Equality is JSON's: ``1``, ``1.0``, ``True`` and ``"1"`` all differ. A key
+    both: two mappings merge per key, recursively (when base is a mapping too, or absent); a list
+    merges per id (below); anything else is a conflict at that path. Equality is JSON's: ``1``, ``1.0``, ``True`` and ``"1"`` all differ. A key
     a side lacks is ``ABSENT``, which is not null: a delete against a change is a conflict.
     When base is absent and both sides added different values (two mappings, two id lists), there is
     no base to say who changed what: what both hold equally is taken, and every other difference,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,10 @@ def test_one_one_point_zero_and_true_are_different_values():
     assert same(merged_only({"n": 1}, {"n": 1}, {"n": True}), {"n": True})
     _, conflicts = merge_values({"n": 1}, {"n": 1.0}, {"n": True})
     assert [sides(c) for c in conflicts] == [("n", "1", "1.0", "true")]
+
+
+def test_minus_zero_and_zero_are_different_values():
+    assert same(merged_only({"n": 0.0}, {"n": -0.0}, {"n": 0.0}), {"n": -0.0})  # as their YAML differs
 
 
 def test_a_string_and_a_number_are_different_values():
@@ -457,18 +462,20 @@ def test_only_entities_changed_on_both_sides_are_loaded():
     assert result.collections["templates"]["tem02499"] == Merged(doc("tem02499", name="tenant", settings={"n": -1}))
 
 
-def test_the_merge_engine_imports_neither_git_nor_click():
+def test_the_merge_engine_imports_only_the_standard_library_pydantic_and_the_models():
     tree = ast.parse(Path(__file__).resolve().parent.parent.joinpath("gitsnap", "merge.py").read_text())
-    modules = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    assert not {m for m in modules if re.match(r"dulwich|click|\.?git|\.?store|\.?yamlio", m)}
+    foreign = {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names}
+    assert foreign <= {"pydantic", "errors", "models"}  # no dulwich, no git layer, no click, no I/O
 
 
 # --- properties ------------------------------------------------------------------------------------------
 
 IDS = ["a", "b", "c", "d", "e"]
 KEYS = ["id", "name", "n", "x y", "s"]
-scalars = st.one_of(st.none(), st.booleans(), st.sampled_from([0, 1, 2, 1.0, -0.0, 0.0, 2.5, "", "1", "a", "b"]))
+LOOKALIKES = [1, 1.0, True, "1", 0, 0.0, -0.0, False, None, ""]  # equal in Python, or nearly: all differ in JSON
+scalars = st.sampled_from([*LOOKALIKES, 2, 2.5, "a", "b"])
 
 
 def id_lists(children):
@@ -495,6 +502,8 @@ def edited(draw, value):
     action = draw(st.sampled_from(["keep", "keep", "replace", "inside", "inside", "inside"]))
     if action == "keep":
         return value
+    if action == "inside" and value in LOOKALIKES:
+        return draw(st.sampled_from(LOOKALIKES))
     if action == "replace" or not isinstance(value, (dict, list)):
         return draw(json_values)
     if isinstance(value, dict):
@@ -534,7 +543,7 @@ def three_ways(draw):
 
 
 @st.composite
-def collections(draw):
+def entity_sets(draw):
     """(base, ours, theirs) collections of entities: kept, edited, deleted or added on each side."""
     base = {i: doc(i, **draw(st.dictionaries(st.sampled_from(KEYS[1:]), json_values, max_size=3)))
             for i in draw(st.sets(st.sampled_from(IDS)))}
@@ -640,7 +649,7 @@ def test_changes_to_disjoint_keys_merge_cleanly_and_both_are_in_the_result(data,
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.data(), collections())
+@given(st.data(), entity_sets())
 def test_changes_to_different_entities_merge_cleanly_and_both_are_in_the_result(data, sides3):
     base, ours, theirs = sides3
     mine = data.draw(st.sets(st.sampled_from(IDS)))
@@ -652,19 +661,35 @@ def test_changes_to_different_entities_merge_cleanly_and_both_are_in_the_result(
 
 
 @settings(max_examples=300, deadline=None)
-@given(collections())
-def test_answering_each_conflict_by_its_path_equals_the_strategy(sides3):
+@given(entity_sets())
+def test_the_ours_strategy_takes_ours_at_every_conflict_and_changes_nothing_else(sides3):
     base, ours, theirs = sides3
-    open_conflicts = merge_collection("pipelines", base, ours, theirs).conflicts
-    by_path = merge_collection("pipelines", base, ours, theirs, resolve={c.path: "ours" for c in open_conflicts})
-    by_strategy = merge_collection("pipelines", base, ours, theirs, strategy="ours")
-    assert canon(by_path.entities) == canon(by_strategy.entities)
-    assert json_of(by_path.resolved) == json_of(by_strategy.resolved)
-    assert by_path.conflicts == [] and len(by_path.resolved) == len(open_conflicts)
+    left_open = merge_collection("pipelines", base, ours, theirs)
+    answered = merge_collection("pipelines", base, ours, theirs, strategy="ours")
+    assert answered.conflicts == [] and json_of(answered.resolved) == [
+        {**record, "resolution": "ours"} for record in json_of(left_open.conflicts)]
+    for entity_id in base.keys() | ours.keys() | theirs.keys():
+        before, after = (flatten(m.entities.get(entity_id, ABSENT)) for m in (left_open, answered))
+        mine = [c for c in left_open.conflicts if c.id == entity_id]
+        assert outside(after, [c.field for c in mine]) == outside(before, [c.field for c in mine])
+        for conflict in mine:
+            assert under(after, conflict.field) == flatten(conflict.ours, conflict.field)
 
 
 @settings(max_examples=300, deadline=None)
-@given(collections())
+@given(entity_sets())
+def test_answering_each_conflict_by_its_path_equals_the_strategy(sides3):
+    base, ours, theirs = sides3
+    left_open = merge_collection("pipelines", base, ours, theirs).conflicts
+    by_path = merge_collection("pipelines", base, ours, theirs, resolve={c.path: "theirs" for c in left_open})
+    by_strategy = merge_collection("pipelines", base, ours, theirs, strategy="theirs")
+    assert canon(by_path.entities) == canon(by_strategy.entities)
+    assert json_of(by_path.resolved) == json_of(by_strategy.resolved)
+    assert by_path.conflicts == [] and len(by_path.resolved) == len(left_open)
+
+
+@settings(max_examples=300, deadline=None)
+@given(entity_sets())
 def test_deciding_by_handles_gives_what_merging_every_document_gives_and_loads_only_changes_on_both_sides(sides3):
     blobs = Blobs()
     configs = [blobs.config({"pipelines": side}) for side in sides3]
