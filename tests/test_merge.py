@@ -23,6 +23,7 @@ from gitsnap.merge import (
     merge_config,
     merge_values,
 )
+from gitsnap.snapshot_diff import field_changes
 
 # --- helpers -----------------------------------------------------------------------------------------
 
@@ -84,7 +85,7 @@ def test_changes_to_different_fields_of_a_mapping_are_both_taken():
 
 def test_different_changes_to_one_field_are_a_conflict_at_its_dotted_path():
     base = {"settings": {"delay_minutes": 5}}
-    merged, conflicts = merge_values(base, {"settings": {"delay_minutes": 10}}, {"settings": {"delay_minutes": 15}})
+    _, conflicts = merge_values(base, {"settings": {"delay_minutes": 10}}, {"settings": {"delay_minutes": 15}})
     assert [sides(c) for c in conflicts] == [("settings.delay_minutes", "5", "10", "15")]
 
 
@@ -105,6 +106,13 @@ def test_null_is_a_value_not_a_delete():
 def test_a_key_that_is_not_plain_is_written_in_json_brackets():
     _, conflicts = merge_values({"a b": {"c.d": 1}}, {"a b": {"c.d": 2}}, {"a b": {"c.d": 3}})
     assert [c.field for c in conflicts] == ['["a b"]["c.d"]']
+
+
+def test_field_paths_are_the_ones_snapshot_diff_writes():
+    base = {"a b": {"c": 1}, "x": {"y-z": 1, "é": 1}}
+    ours, theirs = ({"a b": {"c": v}, "x": {"y-z": v, "é": v}} for v in (2, 3))
+    _, conflicts = merge_values(base, ours, theirs)
+    assert [c.field for c in conflicts] == [change.path for change in field_changes(base, ours)]
 
 
 def test_one_one_point_zero_and_true_are_different_values():
@@ -162,14 +170,14 @@ def test_an_item_deleted_on_one_side_and_changed_on_the_other_is_a_conflict_at_t
     assert [(c.field, c.ours) for c in conflicts] == [('stages[id="s2"]', ABSENT)]
 
 
-def test_items_each_side_added_follow_their_nearest_kept_item():
+def test_items_each_side_added_keep_their_place_among_the_items_around_them():
     base = [doc("a"), doc("b")]
     ours = [doc("a"), doc("o1"), doc("b")]
     theirs = [doc("t1"), doc("a"), doc("b"), doc("t2")]
     assert [item["id"] for item in merged_only(base, ours, theirs)] == ["t1", "a", "o1", "b", "t2"]
 
 
-def test_runs_added_at_one_place_keep_their_order_and_go_by_first_id():
+def test_runs_both_sides_added_at_one_place_stay_whole_and_go_by_position_then_id():
     base = [doc("a")]
     ours = [doc("a"), doc("z"), doc("c")]
     theirs = [doc("a"), doc("m"), doc("b")]
@@ -187,7 +195,8 @@ def test_a_reorder_on_one_side_is_taken_with_the_other_sides_edits():
 
 def test_reorders_on_both_sides_make_the_list_one_value():
     base = [doc("a"), doc("b"), doc("c")]
-    _, conflicts = merge_values({"l": base}, {"l": [doc("b"), doc("a"), doc("c")]}, {"l": [doc("a"), doc("c"), doc("b")]})
+    ours, theirs = [doc("b"), doc("a"), doc("c")], [doc("a"), doc("c"), doc("b")]
+    _, conflicts = merge_values({"l": base}, {"l": ours}, {"l": theirs})
     assert [c.field for c in conflicts] == ["l"]
 
 
@@ -217,6 +226,14 @@ def test_a_list_that_falls_back_to_one_value_reports_no_item_conflicts():
     theirs = [doc("a", v=3), doc("c"), doc("b")]
     _, conflicts = merge_values({"l": base}, {"l": ours}, {"l": theirs})
     assert [c.field for c in conflicts] == ["l"]
+
+
+def test_answering_a_conflict_in_a_list_never_turns_up_other_conflicts():
+    base = [doc("b", name=1), doc("d"), doc("a"), doc("c")]
+    ours, theirs = [doc("a"), doc("c"), doc("d")], [doc("d"), doc("b"), doc("c")]
+    _, left_open = merge_values(base, ours, theirs)
+    _, answered = merge_values(base, ours, theirs, choose=lambda path: "ours")
+    assert [c.field for c in answered] == [c.field for c in left_open] == [""]
 
 
 def test_duplicate_ids_make_a_list_one_value():
@@ -278,7 +295,8 @@ def test_an_absent_side_is_an_omitted_key_and_null_is_kept():
 
 def test_a_field_resolve_path_takes_the_chosen_side():
     base, ours, theirs = (collection(doc("p", a=v, b=v)) for v in (1, 2, 3))
-    merged = merge_collection("pipelines", base, ours, theirs, resolve={"pipelines/p/a": "theirs", "pipelines/p/b": "ours"})
+    answers = {"pipelines/p/a": "theirs", "pipelines/p/b": "ours"}
+    merged = merge_collection("pipelines", base, ours, theirs, resolve=answers)
     assert merged.entities == collection(doc("p", a=3, b=2)) and merged.conflicts == []
 
 
@@ -303,7 +321,8 @@ def test_an_entity_resolve_path_answers_a_whole_entity_conflict():
 
 def test_a_field_resolve_path_wins_over_its_entity_path():
     base, ours, theirs = (collection(doc("p", a=v, b=v)) for v in (1, 2, 3))
-    merged = merge_collection("pipelines", base, ours, theirs, resolve={"pipelines/p": "theirs", "pipelines/p/a": "ours"})
+    answers = {"pipelines/p": "theirs", "pipelines/p/a": "ours"}
+    merged = merge_collection("pipelines", base, ours, theirs, resolve=answers)
     assert merged.entities == collection(doc("p", a=2, b=3))
 
 
@@ -440,7 +459,7 @@ def test_ten_changes_per_side_on_different_entities_of_ten_thousand_load_nothing
     org = ten_thousand_entities(blobs)
     ours_edits = {("pipelines", f"pip{i:05d}"): {"name": "tenant"} for i in range(10)}
     theirs_edits = {("prompts", f"pro{i:05d}"): {"body": "new"} for i in range(10)}
-    base, ours, theirs = blobs.config(org), blobs.config(changed(org, ours_edits)), blobs.config(changed(org, theirs_edits))
+    base, ours, theirs = (blobs.config(changed(org, edits)) for edits in ({}, ours_edits, theirs_edits))
     result = merge_config(base, ours, theirs)
     assert blobs.loaded == [] and result.clean
     assert sum(s.taken for s in result.summary.values()) == 10 and sum(s.kept for s in result.summary.values()) == 9990
@@ -455,7 +474,7 @@ def test_only_entities_changed_on_both_sides_are_loaded():
                   **{key: {"name": "tenant"} for key in both}}
     theirs_edits = {**{("prompts", f"pro{i:05d}"): {"body": "new"} for i in range(8)},
                     **{key: {"settings": {"n": -1}} for key in both}}
-    base, ours, theirs = blobs.config(org), blobs.config(changed(org, ours_edits)), blobs.config(changed(org, theirs_edits))
+    base, ours, theirs = (blobs.config(changed(org, edits)) for edits in ({}, ours_edits, theirs_edits))
     result = merge_config(base, ours, theirs)
     expected = {config.collections[name][entity_id] for name, entity_id in both for config in (base, ours, theirs)}
     assert len(blobs.loaded) == 6 and set(blobs.loaded) == expected
@@ -696,7 +715,8 @@ def test_deciding_by_handles_gives_what_merging_every_document_gives_and_loads_o
     result = merge_config(*configs)
     documents = merge_collection("pipelines", *sides3)
     handles = [config.collections["pipelines"] for config in configs]
-    by_handles = {i: v.document if isinstance(v, Merged) else blobs.docs[v] for i, v in result.collections["pipelines"].items()}
+    by_handles = {i: v.document if isinstance(v, Merged) else blobs.docs[v]
+                  for i, v in result.collections["pipelines"].items()}
     assert canon(by_handles) == canon(documents.entities)
     assert json_of(result.conflicts) == json_of(documents.conflicts)
     changed_on_both = {i for i in set().union(*handles)
