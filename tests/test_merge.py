@@ -602,7 +602,7 @@ def outside(nodes: dict[str, str], paths: list[str]) -> dict[str, str]:
     return {p: v for p, v in nodes.items() if not any(under({p: v}, path) for path in paths)}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(three_ways())
 def test_merging_with_an_unchanged_side_gives_the_other_side(values):
     base, ours, theirs = values
@@ -610,14 +610,14 @@ def test_merging_with_an_unchanged_side_gives_the_other_side(values):
     assert same(merged_only(base, ours, base), ours)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(three_ways())
 def test_merging_a_side_with_itself_gives_it_without_conflicts(values):
     base, ours, _ = values
     assert same(merged_only(base, ours, ours), ours)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(three_ways())
 def test_swapping_ours_and_theirs_swaps_them_in_the_conflicts_and_nothing_else(values):
     base, ours, theirs = values
@@ -627,7 +627,7 @@ def test_swapping_ours_and_theirs_swaps_them_in_the_conflicts_and_nothing_else(v
     assert sorted(swapped(c) for c in conflicts) == sorted(sides(c) for c in conflicts_swapped)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(three_ways())
 def test_each_conflict_holds_what_each_side_has_at_its_path(values):
     base, ours, theirs = values
@@ -637,7 +637,7 @@ def test_each_conflict_holds_what_each_side_has_at_its_path(values):
             assert under(flatten(side), conflict.field) == flatten(held, conflict.field)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(three_ways())
 def test_resolving_every_conflict_with_ours_takes_ours_at_those_paths_and_changes_nothing_else(values):
     base, ours, theirs = values
@@ -650,7 +650,7 @@ def test_resolving_every_conflict_with_ours_takes_ours_at_those_paths_and_change
         assert under(flatten(resolved), conflict.field) == flatten(conflict.ours, conflict.field)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.data(), st.dictionaries(st.sampled_from(KEYS), json_values, max_size=5))
 def test_changes_to_disjoint_keys_merge_cleanly_and_both_are_in_the_result(data, base):
     keys = data.draw(st.lists(st.sampled_from(KEYS), unique=True))
@@ -667,7 +667,7 @@ def test_changes_to_disjoint_keys_merge_cleanly_and_both_are_in_the_result(data,
     assert same(merged_only(base, ours, theirs), expected)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.data(), entity_sets())
 def test_changes_to_different_entities_merge_cleanly_and_both_are_in_the_result(data, sides3):
     base, ours, theirs = sides3
@@ -679,7 +679,7 @@ def test_changes_to_different_entities_merge_cleanly_and_both_are_in_the_result(
     assert merged.conflicts == [] and canon(merged.entities) == canon(expected)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(entity_sets())
 def test_the_ours_strategy_takes_ours_at_every_conflict_and_changes_nothing_else(sides3):
     base, ours, theirs = sides3
@@ -695,7 +695,7 @@ def test_the_ours_strategy_takes_ours_at_every_conflict_and_changes_nothing_else
             assert under(after, conflict.field) == flatten(conflict.ours, conflict.field)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(entity_sets())
 def test_answering_each_conflict_by_its_path_equals_the_strategy(sides3):
     base, ours, theirs = sides3
@@ -707,7 +707,7 @@ def test_answering_each_conflict_by_its_path_equals_the_strategy(sides3):
     assert by_path.conflicts == [] and len(by_path.resolved) == len(left_open)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(entity_sets())
 def test_deciding_by_handles_gives_what_merging_every_document_gives_and_loads_only_changes_on_both_sides(sides3):
     blobs = Blobs()
@@ -734,7 +734,7 @@ def ahead(ids: list[str], x: str, y: str) -> bool | None:
     return ids.index(x) < ids.index(y) if x in ids and y in ids else None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(id_list_three_ways())
 def test_a_merged_id_list_keeps_the_order_both_sides_agree_on_or_the_side_that_moved_it(values):
     base, ours, theirs = ([item["id"] for item in side] for side in values)
