@@ -143,6 +143,10 @@ def _gather(value: Any, name: str, texts: list[str], names: list[str]) -> None:
             _gather(child, name, texts, names)
 
 
+def _has_anchor(lowered: str) -> bool:
+    return any(anchor in lowered for anchor in _ANCHORS)
+
+
 def _candidates(texts: list[str], names: list[str]) -> dict[int, list[str] | None]:
     """The strings some rule may match, by index, each with the anchors it holds (None: find them)."""
     secret_names = {name for name in set(names) if name and _secret_class(name)}
@@ -184,10 +188,12 @@ def _rebuild(value: Any, where: tuple, name: str, redact: Callable[[str, tuple, 
 
 
 def _field(where: tuple, key: bytes) -> str:
-    """A chain's field path as gitsnap writes them: settings.webhook.token, headers[0].value, a["b c"].
+    """A chain's field path; a secret inside a dict key shows as its reference, so no path ever holds one."""
+    return _path(where, lambda step: _shown_key(step, key))
 
-    A secret inside a dict key shows as its reference, so no path ever holds one.
-    """
+
+def _path(where: tuple, show: Callable[[str], str]) -> str:
+    """A chain's path as gitsnap writes them, settings.webhook.token, headers[0].value, a["b c"], keys shown by ``show``."""
     steps = []
     while len(where) == 2:
         where, step = where
@@ -195,7 +201,7 @@ def _field(where: tuple, key: bytes) -> str:
     path = where[0]
     for step in reversed(steps):
         if isinstance(step, str):
-            step = _shown_key(step, key)
+            step = show(step)
         if isinstance(step, int) and not isinstance(step, bool):
             path = f"{path}[{step}]"
         elif isinstance(step, str) and _PLAIN_KEY.fullmatch(step):
@@ -208,6 +214,11 @@ def _field(where: tuple, key: bytes) -> str:
 def _shown_key(text: str, key: bytes) -> str:
     spans = _spans(text, "", ("",))
     return _replace(text, [(start, end, fingerprint(text[start:end], key)) for start, end, _ in spans])
+
+
+def _bare_key(text: str) -> str:
+    """A dict key as an error shows it: as is when no rule could match it, else just {key}."""
+    return text if len(text) < _SHORTEST or not _has_anchor(text.lower()) else "{key}"
 
 
 def _pair_name(value: dict) -> str | None:
@@ -235,18 +246,10 @@ def _spans(text: str, name: str, where: tuple, present: list[str] | None = None)
         return []
     try:
         return _detect(text, name, present)
-    except Exception as error:  # noqa: BLE001 - re-raised without the value: an exception's text may quote it
-        raise SecretScanFailed(f"secret scan failed on field {_bare_field(where) or '(root)'}: "
-                               f"{type(error).__name__}") from None
-
-
-def _bare_field(where: tuple) -> str:
-    """A chain's path with each dict key written as {key} (a key may be the secret): enough to find it."""
-    steps = []
-    while len(where) == 2:
-        where, step = where
-        steps.append(f"[{step}]" if isinstance(step, int) else ".{key}")
-    return where[0] + "".join(reversed(steps))
+    except Exception as error:  # noqa: BLE001 - re-raised below without the value: its text may quote it
+        failure = type(error).__name__
+    # raised outside the handler, so that the error does not even carry the first one as its context
+    raise SecretScanFailed(f"secret scan failed on field {_path(where, _bare_key) or '(root)'}: {failure}")
 
 
 def _detect(text: str, name: str, present: list[str] | None) -> list[Span]:
@@ -303,7 +306,8 @@ def _value_span(text: str, name: str) -> Span | None:
 
 def _value_kind(value: str, secret_class: str, name: str) -> str | None:
     """The kind of secret ``value`` is under a key ``name`` of ``secret_class``, or None when it passes."""
-    if _REFERENCE.fullmatch(value) or "\n" in value:
+    # a value built around a reference is a template (what redaction leaves is one: `Basic ${secret:x}`)
+    if _REFERENCE.fullmatch(value) or _EMBEDDED_REFERENCE.search(value) or "\n" in value:
         return None
     if secret_class == PASSWORD:
         return PASSWORD if len(value) >= 6 and value.lower() not in _NOT_A_PASSWORD else None
@@ -396,7 +400,7 @@ _CONTEXTUAL = [
     (("://",), r"://[^\s/?#@:]*:(?P<password>[^\s/?#@]+)@", _url_password),
     (("bearer",), r"(?i:bearer)[ \t]+(?P<token>[A-Za-z0-9._~+/-]{16,}=*)", _bearer),
     (("token", "secret", "passw", "pwd", "passphrase", "api", "auth", "credential", "access", "private"),
-     r"(?P<name>(?i:token|secret|passw(?:or)?d|pwd|passphrase|api[_-]?key|authorization|auth|credentials?"
+     r"(?<!\$\{)(?P<name>(?i:token|secret|passw(?:or)?d|pwd|passphrase|api[_-]?key|authorization|auth|credentials?"
      r"|access[_-]?key|private[_-]?key))[\"']?[ \t]*[:=][ \t]*[\"']?(?:(?i:bearer|basic|token)[ \t]+)?"
      r"(?P<value>[^\s\"',;&<>]+)", _assignment),
 ]
@@ -414,13 +418,15 @@ _REFERENCE = re.compile(
     r"|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^{}]*\}\}|<[^<>]*>"  # placeholders: shell, template, doc
     r"|(.)\1*"                                                  # masks: ****, xxxxxxxx
 )
+_EMBEDDED_REFERENCE = re.compile(r"\$\{(?:env|secret):[^{}\s]+\}|\{vault://[^{}\s]+\}")
 _SCHEME = re.compile(r"(?i:bearer|basic|token|bot)[ \t]+(?=\S)")
 _AWS_SECRET_VALUE = re.compile(r"[A-Za-z0-9/+]{40}")
 _NOT_A_PASSWORD = frozenset({"true", "false", "null", "none", "nil", "undefined", "required", "optional",
                              "enabled", "disabled", "redacted", "hidden", "masked"})
 _PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "pwd", "passphrase", "pass"})
-_SECRET_WORDS = frozenset({"token", "tokens", "secret", "secrets", "apikey", "authorization", "auth",
-                           "credential", "credentials", "bearer"})
+# no "tokens": in an AI platform's settings, max_tokens and stop_tokens count words, they are not credentials
+_SECRET_WORDS = frozenset({"token", "secret", "secrets", "apikey", "authorization", "auth", "credential",
+                           "credentials", "bearer"})
 _KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "signing", "encryption", "client", "master",
                              "app", "auth", "session", "webhook", "consumer", "subscription", "service",
                              "account", "admin", "shared", "hmac", "license"})
