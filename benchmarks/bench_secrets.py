@@ -20,7 +20,6 @@ library reports anything in its document, whatever the kind or field.
 from __future__ import annotations
 
 import argparse
-import bisect
 import importlib.metadata
 import json
 import shutil
@@ -28,14 +27,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import run as bench_run  # noqa: E402
+
 from gitsnap import Store, secretscan, yamlio  # noqa: E402
 from tests.test_secretscan import CASES, identifiers  # noqa: E402
 
@@ -53,7 +54,8 @@ def generated_org(work: Path, size: int) -> Path:
 
 def load_org(source: Path) -> list[tuple[str, Any]]:
     """(file, entity) for every file of an org directory: the parse an import does first."""
-    return [(path.relative_to(source).as_posix(), yamlio.load(path.read_bytes())) for path in sorted(source.rglob("*.yaml"))]
+    return [(path.relative_to(source).as_posix(), yamlio.load(path.read_bytes()))
+            for path in sorted(source.rglob("*.yaml"))]
 
 
 def negatives() -> list[tuple[str, Any]]:

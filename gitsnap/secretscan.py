@@ -24,12 +24,13 @@ import json
 import math
 import re
 import secrets
-from collections import Counter
-from dataclasses import dataclass
 from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from .errors import GitsnapError
 
@@ -180,7 +181,8 @@ def _rebuild(value: Any, where: tuple, name: str, redact: Callable[[str, tuple, 
         for child_key, child in value.items():
             child_where = (where, child_key)
             new_key = redact(child_key, child_where, "") if isinstance(child_key, str) else child_key
-            out[new_key] = _rebuild(child, child_where, pair if pair and child_key == "value" else str(child_key), redact)
+            child_name = pair if pair and child_key == "value" else str(child_key)
+            out[new_key] = _rebuild(child, child_where, child_name, redact)
         return out
     if isinstance(value, (list, tuple)):
         return [_rebuild(child, (where, index), name, redact) for index, child in enumerate(value)]
@@ -193,7 +195,7 @@ def _field(where: tuple, key: bytes) -> str:
 
 
 def _path(where: tuple, show: Callable[[str], str]) -> str:
-    """A chain's path as gitsnap writes them, settings.webhook.token, headers[0].value, a["b c"], keys shown by ``show``."""
+    """A chain's path as gitsnap writes them (settings.token, headers[0].value, a["b c"]), keys shown by ``show``."""
     steps = []
     while len(where) == 2:
         where, step = where
@@ -390,8 +392,8 @@ _FORMATS = [
     ("Stripe restricted key", ("rk_live_", "rk_test_"), r"rk_(?:live|test)_[A-Za-z0-9]{20,}"),
     ("Stripe webhook secret", ("whsec_",), r"whsec_[A-Za-z0-9+/=]{32,}"),
     ("Google API key", ("aiza",), r"AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])"),
-    ("private key", ("private key",),
-     r"-----BEGIN[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----(?s:.*?-----END[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----|.*)"),
+    ("private key", ("private key",), r"-----BEGIN[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
+                                      r"(?s:.*?-----END[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----|.*)"),
     ("JWT", ("eyj",), r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*"),
 ]
 # Rules that judge a value by its context: (lower-case anchors, pattern, judge). Their anchors are common
@@ -399,10 +401,10 @@ _FORMATS = [
 _CONTEXTUAL = [
     (("://",), r"://[^\s/?#@:]*:(?P<password>[^\s/?#@]+)@", _url_password),
     (("bearer",), r"(?i:bearer)[ \t]+(?P<token>[A-Za-z0-9._~+/-]{16,}=*)", _bearer),
-    (("token", "secret", "passw", "pwd", "passphrase", "api", "auth", "credential", "access", "private"),
+    (("token", "secret", "passw", "pwd", "passphrase", "api", "auth", "credential", "access", "private"), (
      r"(?<!\$\{)(?P<name>(?i:token|secret|passw(?:or)?d|pwd|passphrase|api[_-]?key|authorization|auth|credentials?"
      r"|access[_-]?key|private[_-]?key))[\"']?[ \t]*[:=][ \t]*[\"']?(?:(?i:bearer|basic|token)[ \t]+)?"
-     r"(?P<value>[^\s\"',;&<>]+)", _assignment),
+     r"(?P<value>[^\s\"',;&<>]+)"), _assignment),
 ]
 # In priority order: where two spans overlap, the earlier rule's wins.
 _RULES = [(anchors, re.compile(rf"(?<![A-Za-z0-9_-])(?:{pattern})"), _format(kind), False)

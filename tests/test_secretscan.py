@@ -291,7 +291,10 @@ def test_references_pass_as_the_token_of_a_bearer_header(reference):
 
 def identifiers() -> dict:
     rng = random.Random(7)
-    hexes = lambda n: "".join(rng.choice("0123456789abcdef") for _ in range(n))  # noqa: E731
+
+    def hexes(length: int) -> str:
+        return "".join(rng.choice("0123456789abcdef") for _ in range(length))
+
     return {
         "_id": "64ee9a8b1e7f2a0011223344", "ownerId": hexes(24), "pipelineIds": [hexes(24) for _ in range(5)],
         "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "stubber_snapshot_uuid": str(uuid.uuid4()),
@@ -377,7 +380,8 @@ def test_redaction_touches_only_the_findings_it_is_given():
     allowed, redacted = rand(40), rand(40)
     document = {"a": {"token": allowed}, "b": {"token": redacted}}
     findings = [f for f in scan(document) if f.field == "b.token"]
-    assert redact_value(document, KEY, findings) == {"a": {"token": allowed}, "b": {"token": f"${{secret:{findings[0].fingerprint}}}"}}
+    reference = f"${{secret:{findings[0].fingerprint}}}"
+    assert redact_value(document, KEY, findings) == {"a": {"token": allowed}, "b": {"token": reference}}
 
 
 def test_redaction_renames_a_dict_key_that_is_a_secret():
@@ -458,7 +462,8 @@ def test_redacting_every_finding_leaves_nothing_to_find(items):
 
 def test_the_scanner_imports_only_the_standard_library_and_gitsnap():
     tree = ast.parse((ROOT / "gitsnap" / "secretscan.py").read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module}
     assert imported - set(sys.stdlib_module_names) - {"__future__"} == set()
