@@ -146,7 +146,8 @@ def detect_secrets_scanner(distribution: str) -> Callable[[Any], list[tuple[str,
     from detect_secrets.core.scan import _process_line_based_plugins
     from detect_secrets.settings import default_settings
 
-    default_settings().__enter__()  # the default plugins and filters, for the rest of this process
+    settings = default_settings()  # the default plugins and filters, while `scan` (which holds it) lives
+    settings.__enter__()
     four = distribution == "bc-detect-secrets"  # its lines are (number, line, is_added, is_removed)
 
     def scan(document: Any) -> list[tuple[str, str]]:
@@ -156,6 +157,7 @@ def detect_secrets_scanner(distribution: str) -> Callable[[Any], list[tuple[str,
             lines = [(1, text, True, False)] if four else [(1, text)]
             hits += [(field, secret.type) for secret in _process_line_based_plugins(lines, "entity.yaml")]
         return hits
+    scan.settings = settings
     return scan
 
 
