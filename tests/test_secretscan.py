@@ -109,6 +109,7 @@ def cases() -> list[Case]:
     pem, token = private_key(), jwt()
     bearer, header, curl, env = rand(40, ALNUM + "-_"), rand(40, ALNUM + "-_"), rand(40, ALNUM), rand(32)
     db_password = rand(16, ALNUM)
+    basic = base64.b64encode(f"crm-sync:{rand(10)}".encode()).decode()
     random_values = {name: rand(32) for name in ("apiKey", "api_key", "API_KEY", "x-api-key", "APIKey",
                                                  "accessToken", "auth_token", "token", "secret", "PRIVATE_KEY")}
     client_secret, client_secret_snake = rand(34, ALNUM + "~._-"), rand(34, ALNUM + "~._-")
@@ -173,6 +174,8 @@ def cases() -> list[Case]:
         case("Authorization: Bearer in a prompt's curl line", "bearer token", "body", curl,
              {"id": ENTITY_ID, "title": "Lookup", "body": f"Run:\ncurl -H 'Authorization: Bearer {curl}' "
                                                           "https://api.acme.example/v1/units\n"}),
+        case("Authorization: Basic under a JSON key", secretscan.BASIC, "settings.headers.Authorization", basic,
+             entity(settings={"headers": {"Authorization": f"Basic {basic}"}})),
         case("API_KEY= in an .env text", secretscan.RANDOM, "settings.env", env,
              entity(settings={"env": f"REGION=ca-central-1\nAPI_KEY={env}\nDEBUG=false\n"})),
         *random_cases,
@@ -323,6 +326,8 @@ def test_identifiers_hashes_and_urls_without_credentials_pass():
     "Set OPENAI_API_KEY=${env:OPENAI_API_KEY} and token: ${secret:crm} before the run.",
     "password: required, token: none, apiKey: <your key>",
     "Risk-management skills and desk-side manners; the task-force meets at 9.",
+    "password = url.password or password\nPASSWORD = \"password\"\ndef clone(password: str | None = None):",
+    "Basic features come first; basic questions go to the office. Basic ${secret:crm-basic} is the header.",
 ])
 def test_prose_and_prompts_pass(text):
     assert scan({"body": text, "title": text}) == []
