@@ -46,7 +46,7 @@ Span = tuple[int, int, str]  # start, end, kind: where a secret sits in one stri
 
 @dataclass(frozen=True)
 class Finding:
-    """One secret in a value: where, what kind, and a keyed fingerprint; never the secret itself."""
+    """One secret in a value: where, what kind, a keyed fingerprint; never the secret, so it prints and logs safely."""
 
     field: str
     kind: str
