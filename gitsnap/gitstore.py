@@ -17,7 +17,7 @@ from dulwich.repo import Repo, get_user_identity
 from .errors import InvalidInput, NotFound
 from .gitmessage import Identity, local_offset, one_line_problem, parse_git_date
 from .gitobjects import Objects, write_errors, write_file
-from .gitrefs import Patience, Refs
+from .gitrefs import DryRunRefs, Patience, Refs
 from .gittrees import Trees
 
 # gc.auto=0: an automatic gc (dulwich's or git's) would pack refs under concurrent writers.
@@ -33,7 +33,8 @@ BARE_CONFIG = b"""[core]
 class GitStore:
     """A bare repository: ``objects``, ``trees`` and ``refs``, plus identity and revision parsing."""
 
-    def __init__(self, path: str | os.PathLike[str], patience: Patience = Patience()):
+    def __init__(self, path: str | os.PathLike[str], patience: Patience = Patience(), dry_run: bool = False):
+        """``dry_run``: new objects stay in memory and ref moves are recorded (``refs.moves()``), never made."""
         self.path = os.fspath(path)
         if not _is_git_dir(self.path):
             if os.path.exists(os.path.join(self.path, ".git")):
@@ -41,12 +42,17 @@ class GitStore:
                                    f"(gitsnap init --repo {self.path.rstrip('/')}-config.git)")
             raise NotFound(f"{self.path or repr(self.path)} is not a gitsnap repository "
                            f"(create one with: gitsnap init --repo {self.path or 'PATH'})", title="Repository not found")
-        self.objects = Objects(self.path)
+        self.dry_run = dry_run
+        self.objects = Objects(self.path, in_memory=dry_run)
         self.trees = Trees(self.objects)
-        self.refs = Refs(self.path, patience)
+        self.refs = (DryRunRefs if dry_run else Refs)(self.path, patience)
 
     def close(self) -> None:
         self.objects.close()
+
+    def scratch(self) -> GitStore:
+        """This repository seen through a dry run: what is built in it stays in memory."""
+        return GitStore(self.path, self.refs.patience, dry_run=True)
 
     @classmethod
     def init(cls, path: str | os.PathLike[str]) -> tuple[GitStore, bool]:

@@ -373,7 +373,7 @@ class DiffSide(Result):
 
     spec: str
     kind: Literal["snapshot", "org", "revision", "source"]
-    commit: str
+    commit: str | None  # None for a source (what the platform exports now) and for an org not created yet
     snapshot_id: str | None = Field(default=None, serialization_alias="snapshotId")
     name: str | None = None  # the snapshot's name
 
@@ -387,6 +387,19 @@ class SnapshotDiff(Result):
     collections: dict[str, CollectionDiff]
     other_files: list[str] = Field(serialization_alias="otherFiles")
     patch: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.org or self.other_files or any(not c.empty for c in self.collections.values()))
+
+
+class RefChange(Result):
+    """A ref a dry run would move: its value now and after (None: absent); for a live branch, the entity diff."""
+
+    ref: str
+    old: str | None
+    new: str | None
+    diff: SnapshotDiff | None = Field(default=None, exclude_if=lambda diff: diff is None)
 
 
 class ApplyResult(Result):

@@ -22,6 +22,7 @@ from .models import (
     PromptVersionResult,
     PullResult,
     PushResult,
+    RefChange,
     RemoteList,
     RemoteResult,
     SnapshotDiff,
@@ -42,9 +43,18 @@ from .sources import Source
 class Store:
     """A gitsnap repository (a bare git repository); a context manager that closes it on exit."""
 
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_REPO):
-        self.git = GitStore(path)
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_REPO, dry_run: bool = False):
+        """``dry_run``: every operation computes all it would do and moves no ref (see ``planned_changes``)."""
+        self.git = GitStore(path, dry_run=dry_run)
         self.path = self.git.path
+
+    @property
+    def dry_run(self) -> bool:
+        return self.git.dry_run
+
+    def planned_changes(self) -> list[RefChange]:
+        """In a dry run, each ref the operations so far would have moved, live branches with their entity diff."""
+        return orgs.ref_changes(self.git)
 
     def close(self) -> None:
         """Release the repository's open pack files."""
@@ -77,6 +87,10 @@ class Store:
     def export_org(self, what: str, out: str | None = None, fmt: str | None = None) -> tuple[ExportResult, str | None]:
         """Export an org (or any revision) as a directory or a document."""
         return orgs.export_org(self.git, what, out, fmt)
+
+    def org_diff(self, org: str, source: Source, patch: bool = False, name: str | None = None) -> SnapshotDiff:
+        """The drift from the org's live state to ``source`` (what the platform exports now); nothing is written."""
+        return orgs.drift(self.git, org, source, patch, name)
 
     def list_orgs(self) -> OrgList:
         return orgs.list_orgs(self.git)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import Command, Group, State, pass_state, short, table
+from .base import Command, Group, State, dry_run_option, pass_state, short, table
 from .base import source as source_of
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ def org() -> None:
 
 
 @org.command("import")
+@dry_run_option
 @click.argument("source")
 @click.option("--user", "user_id", metavar="UID", help="Author of the commit, one of the org's users (default: you).")
 @click.option("-m", "--message", help="Commit subject (default: 'Import <org name>').")
@@ -123,6 +124,33 @@ def export(state: State, org_or_rev: str, out: str | None, fmt: str | None) -> N
 def _render_export(result: ExportResult) -> str:
     what = f"{result.files} files" if result.files != 1 else "1 document"
     return f"Exported {result.org_id} at {short(result.commit)} to {result.out} ({what})"
+
+
+@org.command("diff")
+@click.argument("org_id", metavar="ORG")
+@click.argument("source")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there is drift, 0 when there is none (as git diff --exit-code).")
+@click.option("--patch", "-p", is_flag=True, help="Print a unified diff of the YAML files instead.")
+@pass_state
+@click.pass_context
+def diff(ctx: click.Context, state: State, org_id: str, source: str, exit_code: bool, patch: bool) -> None:
+    """The drift from ORG's live state to SOURCE, what the platform exports now (a directory, a document, or -).
+
+    Entities only on the platform are added, only in the repository removed (orphans), and
+    changed ones list their fields; the same shape as gitsnap snapshot diff, with the source
+    as "to". Nothing is written. Bad SOURCE input gets the import's errors (exit 2).
+
+    \b
+    Example:
+      gitsnap org diff 64ee9a8b1e7f2a0011223344 ./export --exit-code
+      curl -s https://platform/api/export | gitsnap org diff 64ee9a8b1e7f2a0011223344 - --json
+    """
+    from .diffs import render_diff
+
+    result = state.store.org_diff(org_id, source_of(source), patch)
+    state.emit(result, (lambda r: (r.patch or "").rstrip("\n")) if patch else render_diff)
+    if exit_code and not result.empty:
+        ctx.exit(1)
 
 
 @org.command("list")

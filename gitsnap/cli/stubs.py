@@ -9,7 +9,7 @@ import click
 
 from ..names import DEFAULT_SNAPSHOT_NAME as DEFAULT_NAME
 from ..names import SNAPSHOT_TYPES, STUB_TYPE
-from .base import Group, State, pass_state, short, table
+from .base import Group, State, dry_run_option, pass_state, short, table
 from .base import source as source_of
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ def _parse_children(_ctx: click.Context, _param: click.Parameter, values: tuple[
 
 
 @snapshot.command("save")
+@dry_run_option
 @click.argument("stubref")
 @_selectors
 @click.option("--all-chats", is_flag=True, help="Also snapshot every chat of the stub, as child snapshots.")
@@ -155,6 +156,7 @@ def _render_show(result: StubSnapshotResult) -> str:
 
 
 @snapshot.command("restore")
+@dry_run_option
 @click.argument("stubref")
 @_selectors
 @pass_state
@@ -187,6 +189,7 @@ def _render_restore(result: StubRestoreResult) -> str:
 
 
 @snapshot.command("delete")
+@dry_run_option
 @click.argument("stubref")
 @_selectors
 @click.option("--with-children", is_flag=True,
