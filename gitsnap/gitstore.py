@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from functools import cached_property
 
 from dulwich.config import ConfigFile, StackedConfig
+from dulwich.file import FileLocked, GitFile
 from dulwich.repo import Repo, get_user_identity
 
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .gitmessage import Identity, local_offset, one_line_problem, parse_git_date
 from .gitobjects import Objects, write_errors, write_file
 from .gitrefs import DryRunRefs, Patience, Refs
@@ -77,6 +79,21 @@ class GitStore:
     def config(self) -> ConfigFile:
         """The repository's own git config (re-read each time: another process may change it)."""
         return ConfigFile.from_path(os.path.join(self.path, "config"))
+
+    def update_config(self, change: Callable[[ConfigFile], bool]) -> bool:
+        """Run ``change`` on the config, holding ``config.lock`` from read to write; it returns False to write nothing."""
+        path = os.path.join(self.path, "config")
+        try:
+            with write_errors(self.path), GitFile(path, "wb") as locked:
+                config = ConfigFile.from_path(path)
+                if not change(config):
+                    locked.abort()
+                    return False
+                config.write_to_file(locked)
+        except FileLocked:
+            raise Conflict(f"{path} is being changed by another process; try again "
+                           f"(remove {path}.lock if no git or gitsnap is running)") from None
+        return True
 
     @cached_property
     def config_stack(self) -> StackedConfig:

@@ -38,6 +38,7 @@ from .models import (
     unreadable_refs,
 )
 from .progress import Progress
+from .secretguard import SecretPolicy, guard_export
 from .sources import Source, load_export, source_name
 
 ORGS_PREFIX = "refs/heads/orgs/"
@@ -153,9 +154,10 @@ def find_user(users: list[User], user_id: str, org_id: str) -> User:
 
 
 def import_org(store: GitStore, source: Source, user_id: str | None = None, message: str | None = None,
-               progress: Progress | None = None, name: str | None = None) -> ImportResult:
+               progress: Progress | None = None, name: str | None = None,
+               secrets: SecretPolicy = SecretPolicy()) -> ImportResult:
     """Replace an org's live state with ``source``; no commit when nothing changed."""
-    return commit_export(store, load_source(store, source, progress, name), user_id, message)
+    return commit_export(store, load_source(store, source, progress, name), user_id, message, secrets)
 
 
 def load_source(store: GitStore, source: Source, progress: Progress | None = None, name: str | None = None) -> OrgExport:
@@ -176,12 +178,14 @@ def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
     return files
 
 
-def commit_export(store: GitStore, export: OrgExport, user_id: str | None, message: str | None) -> ImportResult:
-    """Commit an validated export as the org's live state (CAS on the live branch)."""
+def commit_export(store: GitStore, export: OrgExport, user_id: str | None, message: str | None,
+                  secrets: SecretPolicy = SecretPolicy()) -> ImportResult:
+    """Commit a validated export as the org's live state (CAS on the live branch), its secrets refused first."""
     org = export.org
     if message is not None:
         check_one_line("commit message", message)
     author = author_identity(store, _import_user(store, export, user_id)) if user_id else None
+    redacted = guard_export(store, export, secrets)
     spec = export_tree_spec(export)
 
     def build(tip: str | None) -> tuple[str | None, ImportResult]:
@@ -191,13 +195,13 @@ def commit_export(store: GitStore, export: OrgExport, user_id: str | None, messa
         counts = count_config(store, tree)
         if tip and tree == parent_tree:
             return None, ImportResult(message="No changes", skipped=True, org_id=org.id, org_name=org.name,
-                                      commit=tip, tree=tree, files=changes, counts=counts)
+                                      commit=tip, tree=tree, files=changes, counts=counts, redacted=redacted)
         trailers = [("Org", org.id)] + ([("User", user_id)] if user_id else [])
         subject = message or f"Import {printable(org.name)}"
         body = f"{changes.added} files added, {changes.changed} changed, {changes.removed} removed"
         commit = store.write_commit(tree, [tip] if tip else [], format_message(subject, body, trailers), author)
         return commit, ImportResult(message="Imported", skipped=False, org_id=org.id, org_name=org.name,
-                                    commit=commit, tree=tree, files=changes, counts=counts)
+                                    commit=commit, tree=tree, files=changes, counts=counts, redacted=redacted)
 
     return store.refs.update(org_ref(org.id), build)
 

@@ -26,6 +26,7 @@ class State:
     repo: str = DEFAULT_REPO
     as_json: bool = False
     dry_run: bool = False
+    secrets: dict[str, Any] = field(default_factory=dict)  # allow_secrets, redact_secrets for the Store call
     argv: list[str] = field(default_factory=list)
     _store: Store | None = field(default=None, repr=False)
 
@@ -134,6 +135,24 @@ pass_state = click.make_pass_decorator(State, ensure=True)
 def _set_dry_run(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.ensure_object(State).dry_run = True
+
+
+def secret_options(command: Callable) -> Callable:
+    """--allow-secret FINGERPRINT (repeatable) and --redact, kept in the state for the command's Store call."""
+
+    def keep(name: str) -> Callable:
+        def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+            ctx.ensure_object(State).secrets[name] = value
+        return callback
+
+    allow = click.option("--allow-secret", "allow_secrets", multiple=True, metavar="FINGERPRINT", expose_value=False,
+                         callback=keep("allow_secrets"),
+                         help="Let a value through that looks like a secret but is not, by the fingerprint the "
+                              "refusal named (repeatable).")
+    redact = click.option("--redact", is_flag=True, expose_value=False, callback=keep("redact_secrets"),
+                          help="Store ${secret:<fingerprint>} instead of each value that looks like a secret, "
+                               "and report it.")
+    return allow(redact(command))
 
 
 dry_run_option = click.option(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import Group, State, dry_run_option, pass_state, short, table
+from .base import Group, State, dry_run_option, pass_state, secret_options, short, table
 from .base import source as source_of
 from .diffs import clip, render_diff
 
@@ -34,6 +34,7 @@ def snapshot() -> None:
 
 @snapshot.command("create")
 @dry_run_option
+@secret_options
 @click.option("--org", required=True, metavar="ORG", help="The org whose live state is captured.")
 @click.option("--user", "user_id", required=True, metavar="UID", help="Who asked for it: one of the org's users.")
 @click.option("--name", required=True, help="1 to 120 characters, one line.")
@@ -55,7 +56,8 @@ def create(state: State, org: str, user_id: str, name: str, description: str, so
       gitsnap snapshot create --org 64ee9a8b1e7f2a0011223344 --user 64ee9a8b1e7f2a0011223399 \\
           --name Nightly --from export.json
     """
-    result = state.store.create_snapshot(org, user_id, name, description, source_of(source), progress=state.progress())
+    result = state.store.create_snapshot(org, user_id, name, description, source_of(source), progress=state.progress(),
+                                         **state.secrets)
     state.emit(result, _render_create)
 
 
