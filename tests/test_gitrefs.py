@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gitsnap import gitrefs
 from gitsnap.gitrefs import Refs, RefConflict, RefLocked, check_name, is_object_id
 
 # --- the real git CLI -----------------------------------------------------------------------------
@@ -77,8 +78,24 @@ class Repo:
         return (self.path / "packed-refs").read_text()
 
 
+@pytest.fixture(params=["whole", "pread"])
+def reading(request, monkeypatch) -> str:
+    """Read packed-refs whole (as a small file is), or by pread with tiny windows (as a large one is)."""
+    if request.param == "pread":
+        monkeypatch.setattr(gitrefs, "_READ_WHOLE_BELOW", 0)
+        monkeypatch.setattr(gitrefs, "_STEP_READ", 16)  # shorter than a line: the window grows
+        monkeypatch.setattr(gitrefs, "_LAST_STEPS_WITHIN", 64)
+    return request.param
+
+
 @pytest.fixture
-def repo(tmp_path) -> Repo:
+def repo(tmp_path, reading) -> Repo:
+    return Repo(tmp_path / "repo.git")
+
+
+@pytest.fixture
+def plain_repo(tmp_path) -> Repo:
+    """A repository for tests whose packed-refs reading is not the point (or happens in other processes)."""
     return Repo(tmp_path / "repo.git")
 
 
@@ -167,6 +184,27 @@ def test_a_packed_refs_file_without_header_is_read(repo):
     (repo.path / "packed-refs").write_text(f"{repo.one} refs/prompts/org1/b\n{repo.two} refs/prompts/org1/a\n")
     assert git_refs(repo.path) == {"refs/prompts/org1/a": repo.two, "refs/prompts/org1/b": repo.one}
     assert_matches_git(repo)
+
+
+def test_a_large_packed_refs_file_is_read_as_git_reads_it(tmp_path):
+    repo = Repo(tmp_path / "repo.git")
+    names = {f"refs/prompts/64ee9a8b1e7f2a00{o:08x}/65f9b1c2e8a1d4e0{p:08x}": "" for o in range(40) for p in range(50)}
+    populate(repo, names)
+    for n in range(0, 40, 3):
+        git(repo.path, "tag", "-a", "-m", "s", f"snapshots/64ee9a8b1e7f2a00{n:08x}/{n:024x}", repo.one)
+    git(repo.path, "pack-refs", "--all")
+    assert (repo.path / "packed-refs").stat().st_size > 3 * gitrefs._READ_WHOLE_BELOW  # read by pread, not whole
+    expected = git_refs(repo.path)
+    assert {name: repo.refs.read(name) for name in expected} == expected
+    assert repo.refs.read("refs/prompts/64ee9a8b1e7f2a0000000000/0") is None
+    assert repo.refs.read("refs/prompts/zzz") is None and repo.refs.read("refs/a") is None
+    assert_matches_git(repo, ("refs/", "refs/prompts/64ee9a8b1e7f2a0000000011/", "refs/prompts/64ee9a8b1e7f2a000000001",
+                              "refs/tags/snapshots/", "refs/tags/snapshots/64ee9a8b1e7f2a0000000021/"))
+    assert repo.refs.children("refs/prompts/") == {f"64ee9a8b1e7f2a00{o:08x}" for o in range(40)}
+    doomed = "refs/tags/snapshots/64ee9a8b1e7f2a0000000015/000000000000000000000015"
+    assert repo.refs.swap(doomed, expected.pop(doomed), None)
+    assert git_refs(repo.path) == expected
+    fsck(repo.path)
 
 
 def test_a_refs_instance_sees_git_change_packed_refs_later(repo):
@@ -445,7 +483,8 @@ except OSError as error:
 
 
 @pytest.mark.parametrize("change", ["create", "move", "move packed", "delete packed"])
-def test_a_write_that_fails_leaves_no_lock_and_no_temp_file(repo, change):
+def test_a_write_that_fails_leaves_no_lock_and_no_temp_file(plain_repo, change):
+    repo = plain_repo
     populate(repo, pack=True)
     update_refs(repo.path, {"refs/heads/orgs/loose": repo.one})
     name, old, new = {
@@ -513,7 +552,8 @@ def test_a_full_filesystem_leaves_no_lock_and_no_temp_file(small_filesystem, cha
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories (the EFBIG and "
                                               "full-filesystem tests cover failed writes)")
-def test_a_read_only_refs_directory_raises_and_leaves_nothing(repo):
+def test_a_read_only_refs_directory_raises_and_leaves_nothing(plain_repo):
+    repo = plain_repo
     populate(repo)
     directory = repo.path / "refs/prompts/org1"
     directory.chmod(stat.S_IRUSR | stat.S_IXUSR)
@@ -559,7 +599,8 @@ def write_blobs(repo: Repo, count: int) -> list[str]:
     return out.decode().split()
 
 
-def test_processes_incrementing_a_counter_by_cas_lose_no_increment(repo):
+def test_processes_incrementing_a_counter_by_cas_lose_no_increment(plain_repo):
+    repo = plain_repo
     workers, times = 4, 60
     ids = write_blobs(repo, workers * times + 1)
     name = "refs/counters/org1/counter"
@@ -596,7 +637,8 @@ def _delete_all(git_dir: str, names: list[str], value: str, start, results) -> N
     results.put(locked)
 
 
-def test_processes_deleting_packed_refs_at_once_keep_every_other_ref(repo):
+def test_processes_deleting_packed_refs_at_once_keep_every_other_ref(plain_repo):
+    repo = plain_repo
     names = [f"refs/prompts/org{o}/prompt{p}" for o in range(10) for p in range(10)]
     update_refs(repo.path, {name: repo.one for name in names})
     git(repo.path, "pack-refs", "--all")
@@ -658,7 +700,7 @@ def prefixes_of(name: str) -> set[str]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(ref_trees())
-def test_any_set_of_refs_reads_and_lists_as_git_reports_it(tmp_path, storage):
+def test_any_set_of_refs_reads_and_lists_as_git_reports_it(tmp_path, reading, storage):
     names = sorted(storage)
     repo = Repo(tmp_path / f"{uuid.uuid4().hex}.git")
     packed = {n: repo.one for n in names if storage[n] != "loose"}
