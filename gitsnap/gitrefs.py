@@ -8,10 +8,17 @@ On disk (git's "files" ref store, which this module reads and writes compatibly)
                                            <40 hex> refs/heads/orgs/<org>
                                            <40 hex> refs/tags/snapshots/<org>/<id>
                                            ^<40 hex>     (peeled: the commit the tag above points at)
-    packed-refs.lock                       the lock of a packed-refs rewrite
+    packed-refs.lock                       held while packed-refs is rewritten (a delete)
 
 A loose ref overrides its packed entry. A sorted packed-refs file is searched by bisection over its
-bytes (a few small preads), so reading one ref among 100,000 reads ~20 KB instead of parsing 10 MB.
+bytes (a few small preads), so reading one ref among 100,000 reads ~20 KB instead of parsing 10 MB;
+a file without "sorted" in its header (an old git's) is parsed once per file version.
+
+``swap`` is git's compare-and-swap (dulwich's ``add_if_new``/``set_if_equals``/``remove_if_equals``
+without symref following or reflogs): lock, re-read under the lock, write the lock, rename it over the
+ref. A busy lock raises RefLocked at once; the caller retries and decides when a lock is stale. Any
+error on the way removes this call's lock and temp file before it propagates; only a process killed
+between taking a lock and releasing it leaves one behind (as with git).
 
 Names and values are text. Bytes that are not UTF-8 (git allows them in ref names) are decoded with
 ``surrogateescape``, so a listing never fails on them and a listed name reads and swaps back to the
@@ -21,7 +28,6 @@ skipped, as ``git for-each-ref`` skips them.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import stat
@@ -86,7 +92,7 @@ def _valid_component(name: str) -> bool:
 # --- packed-refs ---
 
 
-class Packed:
+class _Packed:
     """One version of packed-refs (one file identity): bisected when sorted, else parsed once.
 
     A small file is read whole; a large one is read with pread() where needed, never whole: a bisection
@@ -277,22 +283,22 @@ _STEP_READ = 1024  # bytes read at a bisection step: a partial line, then a whol
 _LAST_STEPS_WITHIN = 4096  # bisect the last few KB in memory after one read
 
 
-def load_packed(path: str, cached: Packed | None = None) -> Packed:
+def _read_packed(path: str, cached: _Packed | None = None) -> _Packed:
     """The current packed-refs file, reusing ``cached`` while the file is the same one."""
     if cached is not None:
         try:
             if cached.key == _file_key(os.stat(path)):
                 return cached
         except FileNotFoundError:
-            return Packed()
+            return _Packed()
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
-        return Packed()
+        return _Packed()
     try:
         # packed-refs is only ever replaced by rename, never rewritten in place: an open file stays this version.
         st = os.fstat(fd)
-        return Packed(fd, st.st_size, _file_key(st))
+        return _Packed(fd, st.st_size, _file_key(st))
     finally:
         os.close(fd)
 
@@ -301,31 +307,28 @@ def load_packed(path: str, cached: Packed | None = None) -> Packed:
 
 
 class _Lock:
-    """A ``<path>.lock`` taken with O_EXCL; committed by rename, otherwise removed."""
+    """``<path>.lock`` taken with O_EXCL (never waited on); committed by rename, otherwise removed."""
 
-    def __init__(self, path: str, name: str) -> None:
+    def __init__(self, path: str, name: str, make_parents: bool = True) -> None:
         self.path, self.lock_path, self.fd = path, path + ".lock", -1
         for attempt in range(5):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if make_parents:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
             try:
                 self.fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
                 return
             except FileExistsError:
                 raise RefLocked(name, self.lock_path) from None
             except FileNotFoundError:
-                if attempt == 4:  # a deleter keeps pruning the empty directory we just made
+                if not make_parents or attempt == 4:  # else a delete pruned the directory we just made
                     raise
-
-    @property
-    def held(self) -> bool:
-        return self.fd >= 0
 
     def commit(self, content: bytes) -> None:
         """Write ``content`` into the lock and rename it over the target, which releases the lock."""
         view = memoryview(content)
         while view:
             view = view[os.write(self.fd, view):]
-        os.fsync(self.fd)  # objects are fsynced before a ref moves (dulwich does too): keep refs as durable
+        os.fsync(self.fd)  # as dulwich does: after a power cut the ref holds the old or the new id, never nothing
         fd, self.fd = self.fd, -1
         try:
             os.close(fd)
@@ -381,7 +384,7 @@ class Refs:
     def __init__(self, git_dir: str | os.PathLike[str]) -> None:
         self.git_dir = os.fspath(git_dir)
         self._packed_path = os.path.join(self.git_dir, "packed-refs")
-        self._packed: Packed | None = None
+        self._packed: _Packed | None = None
 
     def read(self, name: str) -> str | None:
         """One ref's value as stored (loose file first, then packed-refs), or None."""
@@ -443,8 +446,8 @@ class Refs:
             raise ValueError(f"invalid ref prefix {directory!r}")
         return self._path(directory)
 
-    def _load_packed(self) -> Packed:
-        self._packed = load_packed(self._packed_path, self._packed)
+    def _load_packed(self) -> _Packed:
+        self._packed = _read_packed(self._packed_path, self._packed)
         return self._packed
 
     def _current(self, name: str) -> str | None:
@@ -485,7 +488,8 @@ class Refs:
         """Delete ``name`` (its lock held): packed entry first, so no stale packed value shows through."""
         key = _encode(name)
         if self._load_packed().get(key) is not None:
-            packed_lock = _PackedLock(self._packed_path, name)
+            # held over the rewrite and the loose delete after it, as git holds it
+            packed_lock = _Lock(self._packed_path, name, make_parents=False)
             try:
                 self._rewrite_packed_without(key)
                 _unlink(self._path(name))
@@ -547,18 +551,7 @@ class Refs:
                 yield from _walk(entry, f"{directory}/{entry.name}")
 
 
-class _PackedLock(_Lock):
-    """packed-refs.lock: held over a rewrite and the loose delete after it, as git holds it."""
-
-    def __init__(self, path: str, name: str) -> None:
-        self.path, self.lock_path = path, path + ".lock"
-        try:
-            self.fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            raise RefLocked(name, self.lock_path) from None
-
-
-def _copy_except(fd: int, packed: Packed, span: tuple[int, int]) -> None:
+def _copy_except(fd: int, packed: _Packed, span: tuple[int, int]) -> None:
     """Write ``packed``'s bytes without ``span``, 1 MB at a time."""
     for lo, hi in ((0, span[0]), (span[1], packed.size)):
         for offset in range(lo, hi, 1 << 20):
