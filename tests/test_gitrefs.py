@@ -93,16 +93,15 @@ def repo(tmp_path, reading) -> Repo:
     return Repo(tmp_path / "repo.git")
 
 
-@pytest.fixture
-def plain_repo(tmp_path) -> Repo:
-    """A repository for tests whose packed-refs reading is not the point (or happens in other processes)."""
-    return Repo(tmp_path / "repo.git")
+# For tests whose packed-refs reading is not the point, or happens in other processes.
+READ_ONE_WAY = pytest.mark.parametrize("reading", ["whole"], indirect=True)
 
 
-PROMPTS = {f"refs/prompts/org{o}/prompt{p}": "" for o in range(3) for p in range(4)}
+PROMPTS = [f"refs/prompts/org{o}/prompt{p}" for o in range(3) for p in range(4)]
 
 
 def populate(repo: Repo, names=PROMPTS, pack: bool = False) -> dict[str, str]:
+    """Refs made by git, all on ``repo.one``, packed by git if asked; returns what git lists."""
     update_refs(repo.path, {name: repo.one for name in names})
     if pack:
         git(repo.path, "pack-refs", "--all")
@@ -188,7 +187,7 @@ def test_a_packed_refs_file_without_header_is_read(repo):
 
 def test_a_large_packed_refs_file_is_read_as_git_reads_it(tmp_path):
     repo = Repo(tmp_path / "repo.git")
-    names = {f"refs/prompts/64ee9a8b1e7f2a00{o:08x}/65f9b1c2e8a1d4e0{p:08x}": "" for o in range(40) for p in range(50)}
+    names = [f"refs/prompts/64ee9a8b1e7f2a00{o:08x}/65f9b1c2e8a1d4e0{p:08x}" for o in range(40) for p in range(50)]
     populate(repo, names)
     for n in range(0, 40, 3):
         git(repo.path, "tag", "-a", "-m", "s", f"snapshots/64ee9a8b1e7f2a00{n:08x}/{n:024x}", repo.one)
@@ -219,8 +218,8 @@ def test_a_refs_instance_sees_git_change_packed_refs_later(repo):
 
 
 def test_a_name_prefix_without_a_slash_matches_within_its_directory(repo):
-    populate(repo, {"refs/prompts/org1/a": "", "refs/prompts/org10/a": "", "refs/prompts/org1-x": "",
-                    "refs/prompts/org2/a": ""}, pack=True)
+    populate(repo, ["refs/prompts/org1/a", "refs/prompts/org10/a", "refs/prompts/org1-x", "refs/prompts/org2/a"],
+             pack=True)
     update_refs(repo.path, {"refs/prompts/org11/b": repo.two})
     assert list(repo.refs.list("refs/prompts/org1")) == [
         "refs/prompts/org1-x", "refs/prompts/org1/a", "refs/prompts/org10/a", "refs/prompts/org11/b"]
@@ -228,9 +227,8 @@ def test_a_name_prefix_without_a_slash_matches_within_its_directory(repo):
 
 
 def test_children_are_the_names_one_level_below_that_hold_refs(repo):
-    populate(repo, {"refs/tags/snapshots/orgA/s1": "", "refs/tags/snapshots/orgA/s2": "",
-                    "refs/tags/snapshots/orgA.b/s1": "", "refs/tags/snapshots/orgA-b/s": "",
-                    "refs/tags/snapshots/orgA0/s": ""}, pack=True)
+    populate(repo, ["refs/tags/snapshots/orgA/s1", "refs/tags/snapshots/orgA/s2", "refs/tags/snapshots/orgA.b/s1",
+                    "refs/tags/snapshots/orgA-b/s", "refs/tags/snapshots/orgA0/s"], pack=True)
     update_refs(repo.path, {"refs/tags/snapshots/orgB/s1": repo.one, "refs/tags/snapshotsX/orgC/s": repo.one})
     (repo.path / "refs/tags/snapshots/emptied/deeper").mkdir(parents=True)
     (repo.path / "refs/tags/snapshots/orgD").mkdir()
@@ -482,9 +480,9 @@ except OSError as error:
 """
 
 
+@READ_ONE_WAY
 @pytest.mark.parametrize("change", ["create", "move", "move packed", "delete packed"])
-def test_a_write_that_fails_leaves_no_lock_and_no_temp_file(plain_repo, change):
-    repo = plain_repo
+def test_a_write_that_fails_leaves_no_lock_and_no_temp_file(repo, change):
     populate(repo, pack=True)
     update_refs(repo.path, {"refs/heads/orgs/loose": repo.one})
     name, old, new = {
@@ -550,10 +548,10 @@ def test_a_full_filesystem_leaves_no_lock_and_no_temp_file(small_filesystem, cha
     fsck(repo.path)
 
 
+@READ_ONE_WAY
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories (the EFBIG and "
                                               "full-filesystem tests cover failed writes)")
-def test_a_read_only_refs_directory_raises_and_leaves_nothing(plain_repo):
-    repo = plain_repo
+def test_a_read_only_refs_directory_raises_and_leaves_nothing(repo):
     populate(repo)
     directory = repo.path / "refs/prompts/org1"
     directory.chmod(stat.S_IRUSR | stat.S_IXUSR)
@@ -599,8 +597,8 @@ def write_blobs(repo: Repo, count: int) -> list[str]:
     return out.decode().split()
 
 
-def test_processes_incrementing_a_counter_by_cas_lose_no_increment(plain_repo):
-    repo = plain_repo
+@READ_ONE_WAY
+def test_processes_incrementing_a_counter_by_cas_lose_no_increment(repo):
     workers, times = 4, 60
     ids = write_blobs(repo, workers * times + 1)
     name = "refs/counters/org1/counter"
@@ -637,8 +635,8 @@ def _delete_all(git_dir: str, names: list[str], value: str, start, results) -> N
     results.put(locked)
 
 
-def test_processes_deleting_packed_refs_at_once_keep_every_other_ref(plain_repo):
-    repo = plain_repo
+@READ_ONE_WAY
+def test_processes_deleting_packed_refs_at_once_keep_every_other_ref(repo):
     names = [f"refs/prompts/org{o}/prompt{p}" for o in range(10) for p in range(10)]
     update_refs(repo.path, {name: repo.one for name in names})
     git(repo.path, "pack-refs", "--all")
