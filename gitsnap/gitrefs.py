@@ -306,21 +306,32 @@ def _read_packed(path: str, cached: _Packed | None = None) -> _Packed:
 # --- locks ---
 
 
+_ATTEMPTS = 10
+
+
 class _Lock:
     """``<path>.lock`` taken with O_EXCL (never waited on); committed by rename, otherwise removed."""
 
     def __init__(self, path: str, name: str, make_parents: bool = True) -> None:
         self.path, self.lock_path, self.fd = path, path + ".lock", -1
-        for attempt in range(5):
+        # A delete elsewhere may prune the directory between our mkdir and our open (git retries too):
+        # os.makedirs then says FileExistsError (it saw EEXIST, then no directory), os.open FileNotFoundError.
+        for attempt in range(_ATTEMPTS):
+            last = attempt == _ATTEMPTS - 1
             if make_parents:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                except FileExistsError:  # also what a file in the way says: that one fails every time
+                    if last:
+                        raise
+                    continue
             try:
                 self.fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
                 return
             except FileExistsError:
                 raise RefLocked(name, self.lock_path) from None
             except FileNotFoundError:
-                if not make_parents or attempt == 4:  # else a delete pruned the directory we just made
+                if not make_parents or last:
                     raise
 
     def commit(self, content: bytes) -> None:

@@ -567,6 +567,16 @@ def test_a_read_only_refs_directory_raises_and_leaves_nothing(repo):
 # --- concurrency: real processes ------------------------------------------------------------------
 
 
+def run_all(processes: list, results) -> list:
+    """Start the processes, wait for each to end well, and return what each reported."""
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=300)
+        assert process.exitcode == 0, f"{process.name} ended with {process.exitcode} (its traceback is above)"
+    return [results.get(timeout=10) for _ in processes]
+
+
 def _increment(git_dir: str, name: str, ids: list[str], times: int, start, results) -> None:
     """Add one to the counter ref ``times`` times by CAS with retry; report the races lost."""
     refs, index = Refs(git_dir), {value: n for n, value in enumerate(ids)}
@@ -608,12 +618,7 @@ def test_processes_incrementing_a_counter_by_cas_lose_no_increment(repo):
     start, results = context.Barrier(workers), context.Queue()
     processes = [context.Process(target=_increment, args=(str(repo.path), name, ids, times, start, results))
                  for _ in range(workers)]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join()
-        assert process.exitcode == 0
+    outcomes = run_all(processes, results)
     assert verify(repo.path, name) == ids[workers * times]
     assert sum(lost + locked for lost, locked in outcomes) > 0, "the processes never raced: the test proved nothing"
     assert leftovers(repo.path) == []
@@ -645,12 +650,7 @@ def test_processes_deleting_packed_refs_at_once_keep_every_other_ref(repo):
     start, results = context.Barrier(len(doomed)), context.Queue()
     processes = [context.Process(target=_delete_all, args=(str(repo.path), part, repo.one, start, results))
                  for part in doomed]
-    for process in processes:
-        process.start()
-    [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join()
-        assert process.exitcode == 0
+    run_all(processes, results)
     kept = sorted(set(names) - {name for part in doomed for name in part})
     assert git_refs(repo.path) == {name: repo.one for name in kept}
     assert repo.refs.list("refs/") == git_refs(repo.path)
