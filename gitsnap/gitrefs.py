@@ -101,14 +101,14 @@ class _Packed:
     """
 
     def __init__(self, fd: int = -1, size: int = 0, key: tuple = ()) -> None:
-        self.size, self.key, self._fd, self._data = size, key, -1, b""
-        if not size:
-            pass
-        elif size < _READ_WHOLE_BELOW:
+        """Take ``fd`` (closed when this is collected): an open file keeps its inode number from being
+        reused, so while this version is cached no other file can have its key."""
+        self.size, self.key, self._fd, self._data = size, key, fd, b""
+        if fd >= 0:
+            weakref.finalize(self, os.close, fd)
+        self._whole = fd < 0 or size < _READ_WHOLE_BELOW
+        if self._whole and size:
             self._data = _read_all(fd, size)
-        else:
-            self._fd = os.dup(fd)
-            weakref.finalize(self, os.close, self._fd)
         self.start, self.sorted, self.skip = 0, False, 41
         head = self.read(0, 4096)
         if head.startswith(_HEADER):
@@ -122,7 +122,7 @@ class _Packed:
 
     def read(self, offset: int, length: int) -> bytes:
         """``length`` bytes from ``offset`` (fewer at the end of the file)."""
-        if self._fd < 0:
+        if self._whole:
             return self._data[offset:offset + length]
         return os.pread(self._fd, length, offset) if length > 0 else b""
 
@@ -299,8 +299,9 @@ def _read_packed(path: str, cached: _Packed | None = None) -> _Packed:
         # packed-refs is only ever replaced by rename, never rewritten in place: an open file stays this version.
         st = os.fstat(fd)
         return _Packed(fd, st.st_size, _file_key(st))
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
 
 
 # --- locks ---
@@ -481,8 +482,8 @@ class Refs:
             self._remove_empty_tree(name, path)
         try:
             lock.commit(_encode(new) + b"\n")
-        except IsADirectoryError:
-            self._refuse_conflict(name)  # refs appeared below name while we held its lock
+        except IsADirectoryError:  # another writer made a directory at path while we held the lock
+            self._remove_empty_tree(name, path)  # names its ref (RefConflict) or its lock (RefLocked)
             raise
 
     def _remove_empty_tree(self, name: str, path: str) -> None:
