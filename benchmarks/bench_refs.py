@@ -81,7 +81,8 @@ def operations(one: str, two: str) -> dict[str, tuple]:
         "read": (lambda refs: refs.read(NAME),
                  lambda refs: refs.read_loose_ref(name) or refs.get_packed_refs().get(name)),
         "list": (lambda refs: refs.list(f"refs/prompts/{ORG}/"), lambda refs: refs.as_dict(org)),
-        "move": (lambda refs: refs.swap(NAME, one, two), lambda refs: refs.set_if_equals(name, one.encode(), two.encode())),
+        "move": (lambda refs: refs.swap(NAME, one, two),
+                 lambda refs: refs.set_if_equals(name, one.encode(), two.encode())),
         "create": (lambda refs: refs.swap(NEW, None, two), lambda refs: refs.add_if_new(new, two.encode())),
     }
 
@@ -142,8 +143,9 @@ def seconds(value: float) -> str:
 
 
 def table(results: dict) -> list[str]:
-    lines = [f"{'operation':8} {'impl':8} {'':5} {'10 packed':>12} {'100k packed':>12} {'x':>6}"
-             f" {'10 loose':>12} {'100k loose':>12} {'x':>6}"]
+    header = (f"{'operation':8} {'impl':8} {'':5} {'10 packed':>12} {'100k packed':>12} {'x':>6}"
+              f" {'10 loose':>12} {'100k loose':>12} {'x':>6}")
+    lines = [header]
     for name in OPERATIONS:
         for impl in ("gitrefs", "dulwich"):
             for warmth in ("cold", "warm"):

@@ -34,7 +34,7 @@ import stat
 import weakref
 from collections.abc import Iterator
 
-__all__ = ["Refs", "RefError", "RefLocked", "RefConflict", "is_object_id", "check_name"]
+__all__ = ["RefConflict", "RefError", "RefLocked", "Refs", "check_name", "is_object_id"]
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 # git check-ref-format: no control characters, space, ~ ^ : ? * [ \, no "..", "@{", "//", no component
@@ -101,8 +101,8 @@ class _Packed:
     """
 
     def __init__(self, fd: int = -1, size: int = 0, key: tuple = ()) -> None:
-        """Take ``fd`` (closed when this is collected): an open file keeps its inode number from being
-        reused, so while this version is cached no other file can have its key."""
+        # Owns ``fd`` until collected: an open file's inode number cannot be reused, so while this version
+        # is cached no other file can have its key (device, inode, size, mtime).
         self.size, self.key, self._fd, self._data = size, key, fd, b""
         if fd >= 0:
             weakref.finalize(self, os.close, fd)

@@ -20,17 +20,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gitsnap import gitrefs
-from gitsnap.gitrefs import Refs, RefConflict, RefLocked, check_name, is_object_id
+from gitsnap.gitrefs import RefConflict, RefLocked, Refs, check_name, is_object_id
 
 # --- the real git CLI -----------------------------------------------------------------------------
 
 
-def git(repo: Path | str, *args: str | bytes, input: bytes | None = None, check: bool = True) -> bytes:
-    """Run git against a bare repository and return its raw stdout (ref names may not be UTF-8)."""
-    result = subprocess.run(["git", "--git-dir", os.fsencode(repo), *args], input=input, capture_output=True)
+def git(repo: Path | str, *args: str | bytes, input: bytes | None = None, check: bool = True,
+        stderr: bool = False) -> bytes:
+    """Run git against a bare repository and return its raw stdout, or stderr (ref names may not be UTF-8)."""
+    result = subprocess.run(["git", "--git-dir", os.fsencode(repo), *args], input=input, capture_output=True,
+                            check=False)
     if check and result.returncode != 0:
         raise AssertionError(f"git {args} failed: {result.stderr.decode(errors='replace')}")
-    return result.stdout
+    return result.stderr if stderr else result.stdout
 
 
 def git_refs(repo: Path | str, *patterns: str) -> dict[str, str]:
@@ -431,8 +433,7 @@ def test_a_directory_file_conflict_names_the_other_ref_and_writes_nothing(repo, 
     assert sorted(str(p) for p in repo.path.rglob("*")) == files
     assert git_refs(repo.path) == {existing: repo.one}
     # git agrees that this is a conflict
-    assert b"exists" in subprocess.run(["git", "--git-dir", repo.path, "update-ref", created, repo.two],
-                                       capture_output=True).stderr
+    assert b"exists" in git(repo.path, "update-ref", created, repo.two, check=False, stderr=True)
 
 
 def test_a_loose_parent_in_the_way_of_a_packed_ref_is_a_conflict(repo):
@@ -493,7 +494,8 @@ def test_a_write_that_fails_leaves_no_lock_and_no_temp_file(repo, change):
     }[change]
     before, packed = git_refs(repo.path), repo.packed_refs()
     result = subprocess.run([sys.executable, "-c", FAILING_SWAP, str(repo.path), name, old, new],
-                            capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+                            capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+                            check=False)
     assert result.stdout.strip() == str(errno.EFBIG), result.stderr
     assert leftovers(repo.path) == []
     assert git_refs(repo.path) == before and repo.packed_refs() == packed
@@ -507,7 +509,7 @@ def small_filesystem(tmp_path):
     mount_point = tmp_path / "small"
     mount_point.mkdir()
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {result.stderr.strip() or result.returncode}")
     yield mount_point
