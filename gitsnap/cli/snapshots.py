@@ -346,6 +346,11 @@ def _outcome(org: UpgradedOrg) -> str:
 
 
 def _short(value: Any) -> str:
+    """A conflict's side in a few words: its JSON, clipped (a whole entity's id is in the path already)."""
     from ..merge import ABSENT
 
-    return "(absent)" if value is ABSENT else _clip(json.dumps(value, ensure_ascii=False, default=str), 30)
+    if value is ABSENT:
+        return "(absent)"
+    if isinstance(value, dict) and "id" in value:
+        value = {key: item for key, item in value.items() if key != "id"}
+    return _clip(json.dumps(value, ensure_ascii=False, default=str), 40)
