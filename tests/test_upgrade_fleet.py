@@ -157,6 +157,25 @@ def test_progress_counts_the_merges_then_the_commits(fleet):
     assert seen == ["\rMerging: 1/3", "\rMerging: 2/3", "\rMerging: 3/3\n", "\rCommitting: 1/2", "\rCommitting: 2/2\n"]
 
 
+def test_a_dry_run_moves_nothing_and_announces_what_the_real_run_does(fleet):
+    world, new = fleet
+    dates = {"GIT_COMMITTER_DATE": "1778835600 +0000", "GIT_AUTHOR_DATE": "1778835600 +0000"}
+    refs, objects = all_refs(world.repo), git(world.repo, "rev-list", "--objects", "--all")
+    args = ["--json", "snapshot", "upgrade", new, "--all-from", REF, "--strategy", "theirs"]
+    dry = run_cli(*args, "--dry-run", repo=world.repo, env=dates)
+    assert dry.exit_code == 0, dry.stderr
+    assert all_refs(world.repo) == refs and git(world.repo, "rev-list", "--objects", "--all") == objects
+    assert dry.json["dryRun"] is True
+    assert [c["ref"] for c in dry.json["changes"]] == [live(TENANT), live(OTHER)]
+    real = run_cli(*args, repo=world.repo, env=dates)
+    assert real.exit_code == 0, real.stderr
+    after = all_refs(world.repo)
+    assert {c["ref"]: (c["old"], c["new"]) for c in dry.json["changes"]} == \
+        {ref: (refs[ref], after[ref]) for ref in after if after[ref] != refs.get(ref)}
+    assert {k: v for k, v in dry.json.items() if k not in ("dryRun", "changes")} == real.json
+    assert_clean(world.repo)
+
+
 # --- races: an org that moves between its merge and its commit ---------------------------------------
 
 
