@@ -30,6 +30,7 @@ REPEAT = 3
 TENANTS = 200
 ACME = "64ee9a8b1e7f2a0011223344"
 ALEX = "64ee9a8b1e7f2a0011223399"
+CONFIG = ("pipelines", "automations", "prompts", "templates")
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "acme.json"
 GIT_UPGRADE = """
 set -e
@@ -65,7 +66,7 @@ def build_fleet(repo: Path, overlap: bool) -> tuple[str, str, list[str]]:
         base = store.create_snapshot(ACME, ALEX, "Baseline").snapshot.id
         for n, org in enumerate(tenants):
             store.apply_snapshot(base, org, f"Tenant {n}")
-            tenant = {key: json.loads(json.dumps(reference[key])) for key in ("pipelines", "automations", "prompts", "templates")}
+            tenant = json.loads(json.dumps({key: reference[key] for key in CONFIG}))
             tenant["org"] = {"id": org, "name": f"Tenant {n}"}
             tenant["templates"][n % 30]["channel"] = "email"
             if overlap:
@@ -106,8 +107,9 @@ def in_process(repo: Path, new: str, **where) -> float:
     return seconds
 
 
-def tips(repo: Path, orgs: list[str]) -> list[str]:
-    return subprocess.run(["git", "--git-dir", str(repo), "rev-parse", *(f"refs/heads/orgs/{o}^{{tree}}" for o in orgs)],
+def trees_of(repo: Path, orgs: list[str]) -> list[str]:
+    trees = [f"refs/heads/orgs/{org}^{{tree}}" for org in orgs]
+    return subprocess.run(["git", "--git-dir", str(repo), "rev-parse", *trees],
                           check=True, capture_output=True, text=True).stdout.split()
 
 
@@ -120,7 +122,7 @@ def fleet_rows(work: Path) -> list[tuple[str, float, float | None]]:
               for run in range(REPEAT))
     ours = min(in_process(copy(repo, REPEAT + run), new, all_from=ACME) for run in range(REPEAT))
     theirs = min(git_upgrade(copy(repo, 2 * REPEAT + run), base, new, tenants) for run in range(REPEAT))
-    if tips(repo.with_name("fleet-0.git"), tenants) != tips(repo.with_name(f"fleet-{2 * REPEAT}.git"), tenants):
+    if trees_of(repo.with_name("fleet-0.git"), tenants) != trees_of(repo.with_name(f"fleet-{2 * REPEAT}.git"), tenants):
         raise AssertionError("gitsnap's upgraded trees differ from C git's three-way read-tree of the same trees")
     rows = [(f"snapshot upgrade --all-from, {TENANTS} tenants x 65", cli, theirs),
             ("  same upgrade in-process", ours, theirs)]

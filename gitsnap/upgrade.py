@@ -164,8 +164,10 @@ class _Reads:
 
     def source_org(self, provenance: Provenance) -> str | None:
         """The org whose snapshot the base is: the commit's Source-Org, else the tag's org."""
-        located = None if provenance.trailer("Source-Org") else self.located(provenance.snapshot_id)
-        return provenance.trailer("Source-Org") or (located.org if located else None)
+        if recorded := provenance.trailer("Source-Org"):
+            return recorded
+        located = self.located(provenance.snapshot_id)
+        return located.org if located else None
 
     def base_tree(self, org: str, provenance: Provenance) -> str:
         """The tree holding the base snapshot's config (see the module's docstring for the order)."""
@@ -337,9 +339,11 @@ def _targets(reads: _Reads, to_orgs: Sequence[str], all_from: str | None) -> tup
         named = list(dict.fromkeys(to_orgs))
         tips = [store.refs.read(org_ref(org)) for org in named]
         missing = [org for org, tip in zip(named, tips) if tip is None]
+        if len(missing) == 1:
+            raise org_not_found(store, missing[0])
         if missing:
-            raise org_not_found(store, missing[0]) if len(missing) == 1 else \
-                NotFound(f"orgs {', '.join(missing)} not found in {store.path} (gitsnap org list)", title="Org not found")
+            raise NotFound(f"orgs {', '.join(missing)} not found in {store.path} (gitsnap org list)",
+                           title="Org not found")
         return list(zip(named, tips)), []
     require_identifier("org", all_from)
     if store.refs.read(org_ref(all_from)) is None and all_from not in store.refs.children(SNAPSHOTS_PREFIX):

@@ -10,7 +10,6 @@ from tests.conftest import ALEX_ID, LEASING_PROMPT_ID, all_refs, git, run_cli
 from tests.upgrading import (
     A1,
     A2,
-    CONFIG,
     OWN,
     P1,
     P2,
@@ -71,7 +70,8 @@ def test_a_clean_merge_takes_both_sides_changes_in_one_commit(world):
     assert entity(doc, "automations", A1)["trigger"]["event"] == "tour.confirmed"
     assert entity(doc, "prompts", LEASING_PROMPT_ID)["body"].endswith("<rule>Never discuss other tenants.</rule>")
     assert {a["id"] for a in doc["automations"]} >= {"initech-welcome", A2}
-    assert {t["id"] for t in doc["templates"]} >= {"new-template", TM1} and TM2 not in {t["id"] for t in doc["templates"]}
+    templates = {t["id"] for t in doc["templates"]}
+    assert templates >= {"new-template", TM1} and TM2 not in templates
     after = world.tree(live(TENANT))
     assert {name: after[name] for name in OWN} == {name: before[name] for name in OWN}
     assert_clean(world.repo)
@@ -120,7 +120,8 @@ def test_the_user_is_the_author_as_in_apply(world):
 def test_org_names_are_data_in_the_subject(world):
     world.customise(lambda doc: doc["org"].update(name="Initech\nEvil: yes"))
     world.api.upgrade_snapshot(world.reference(reference_edits), to_orgs=[TENANT])
-    assert git(world.repo, "log", "-1", "--format=%s", live(TENANT)).strip() == "Upgrade Initech\\nEvil: yes to snapshot Next"
+    subject = git(world.repo, "log", "-1", "--format=%s", live(TENANT)).strip()
+    assert subject == "Upgrade Initech\\nEvil: yes to snapshot Next"
     assert world.trailer("Evil") == ""
     assert_clean(world.repo)
 
@@ -307,7 +308,8 @@ def test_a_merge_that_changes_no_file_still_moves_the_baseline(world):
     org, = world.api.upgrade_snapshot(second, to_orgs=[TENANT]).orgs
     assert org.status == "upgraded" and world.tree(live(TENANT)) == tree
     assert world.trailer("Based-On-Snapshot") == second
-    assert "No file changed: the org is now based on snapshot" in git(world.repo, "log", "-1", "--format=%b", live(TENANT))
+    body = git(world.repo, "log", "-1", "--format=%b", live(TENANT))
+    assert f"No file changed: the org is now based on snapshot {second}" in body
     third = world.reference(rename_p1("Leasing and renewals"), name="v3")
     org, = world.api.upgrade_snapshot(third, to_orgs=[TENANT]).orgs
     assert org.status == "upgraded" and entity(world.live(), "pipelines", P1)["name"] == "Leasing and renewals"
@@ -403,7 +405,8 @@ def test_conflicts_exit_4_with_the_result_document(world):
     assert data["counts"] == {"upgraded": 0, "upToDate": 0, "conflicts": 1, "notDerived": 0}
     org, = data["orgs"]
     assert set(org) == {"orgId", "orgName", "status", "fromSnapshotId", "commit", "summary", "conflicts", "resolved"}
-    assert (org["orgId"], org["orgName"], org["status"], org["fromSnapshotId"]) == (TENANT, "Initech", "conflicts", world.base)
+    assert (org["orgId"], org["orgName"], org["status"], org["fromSnapshotId"]) == \
+        (TENANT, "Initech", "conflicts", world.base)
     assert org["conflicts"] == [{"collection": "pipelines", "id": P1, "field": "name", "path": f"pipelines/{P1}/name",
                                  "base": "Leasing inquiries", "ours": "Initech leasing", "theirs": "Reference leasing"}]
     assert org["summary"]["pipelines"] == {"kept": 2, "taken": 0, "merged": 1, "added": 0, "deleted": 0,

@@ -17,12 +17,13 @@ def ident(collection: str, n: int) -> str:
 
 
 def reference_document() -> dict:
-    document = {"org": {"id": REF, "name": "Big reference"}, "users": [{"id": USER, "name": "U", "email": "u@x.example"}]}
+    document = {"org": {"id": REF, "name": "Big reference"},
+                "users": [{"id": USER, "name": "U", "email": "u@x.example"}]}
     for collection in ("pipelines", "automations", "templates"):
         document[collection] = [{"id": ident(collection, n), "name": f"{collection} {n}",
                                  "settings": {"delay": n % 60, "channel": "sms"}} for n in range(PER_COLLECTION)]
-    document["prompts"] = [{"id": ident("prompts", n), "title": f"Prompt {n}", "body": f"<prompt>\nRule {n}.\n</prompt>",
-                            "settings": {"delay": 0, "channel": "sms"}} for n in range(PER_COLLECTION)]
+    document["prompts"] = [{"id": ident("prompts", n), "title": f"Prompt {n}", "body": f"<prompt>Rule {n}.</prompt>"}
+                           for n in range(PER_COLLECTION)]
     return document
 
 

@@ -15,7 +15,6 @@ TENANT, OTHER, THIRD = "66aa00000000000000000001", "66aa00000000000000000002", "
 P1, P2 = "6501c0de5a1e000000000001", "6501c0de5a1e000000000002"  # pipelines
 A1, A2 = "6502a0700000000000000001", "6502a0700000000000000002"  # automations
 TM1, TM2 = "6503e1110000000000000001", "6503e1110000000000000002"  # templates
-CONFIG = ("automations", "pipelines", "prompts", "templates")
 OWN = ("org.yaml", "stubs", "users")  # what an upgrade never touches
 
 

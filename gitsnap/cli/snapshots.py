@@ -288,7 +288,8 @@ def _outcome(org: UpgradedOrg) -> str:
         return (f"commit {short(org.commit)} from snapshot {org.from_snapshot_id} "
                 f"({changes or 'no file changed'}{resolved})")
     if org.status == "conflicts":
-        return f"{len(org.conflicts)} conflict{'' if len(org.conflicts) == 1 else 's'} (from snapshot {org.from_snapshot_id})"
+        plural = "" if len(org.conflicts) == 1 else "s"
+        return f"{len(org.conflicts)} conflict{plural} (from snapshot {org.from_snapshot_id})"
     if org.status == "up to date":
         return f"already based on snapshot {org.from_snapshot_id}"
     return "not applied from a snapshot (no Based-On-Snapshot in its history)"
