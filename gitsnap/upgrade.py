@@ -149,6 +149,7 @@ class _Reads:
         self.store = store
         self._provenance: dict[str, Provenance | None] = {}
         self._located: dict[str, Located | None] = {}
+        self._trees: dict[str, str | None] = {}
         self._entries: dict[str, dict[str, str]] = {}
         self._documents: dict[str, Any] = {}
 
@@ -174,14 +175,21 @@ class _Reads:
         recorded = provenance.trailer("Based-On-Commit")
         if recorded and self.store.objects.has(recorded):
             return self.store.objects.read_commit(recorded).tree
-        located = self.located(provenance.snapshot_id)
-        if located is not None:
-            return self.store.objects.read_commit(read_snapshot(self.store, located).commit).tree
+        if (tagged := self._tagged_tree(provenance.snapshot_id)) is not None:
+            return tagged
         if provenance.trailer("Upgraded-From-Snapshot") is None:  # an apply commit: the copy it made
             return provenance.commit.tree
         raise NotFound(f"org {org}'s base snapshot {provenance.snapshot_id} was deleted, and commit "
                        f"{provenance.commit.id} does not record the commit it tagged; apply a snapshot again "
                        f"(gitsnap snapshot apply ID --to-org {org} --replace-config)", title="Snapshot not found")
+
+    def _tagged_tree(self, snapshot_id: str) -> str | None:
+        """The tree a snapshot's tag points at (read once per upgrade, however many tenants share it)."""
+        if snapshot_id not in self._trees:
+            located = self.located(snapshot_id)
+            commit = read_snapshot(self.store, located).commit if located else None
+            self._trees[snapshot_id] = self.store.objects.read_commit(commit).tree if commit else None
+        return self._trees[snapshot_id]
 
     def config(self, tree: str) -> Config:
         """The config collections of a tree as entity id -> blob id (subtrees shared by orgs are read once)."""
