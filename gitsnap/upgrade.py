@@ -24,11 +24,9 @@ config, and commits the result on the live branch; org.yaml, users and stubs are
     Source-Org: <NEW's org>
     User: <uid>                                (with a user, who is then the author, as in apply)
 
-The base snapshot is named by the latest ``Based-On-Snapshot`` along the org's first parents. Its
-config is read from the commit ``Based-On-Commit`` records, else from the snapshot's tag, else, for
-an apply commit, from that commit's own tree (apply copies the snapshot's four collections into it
-as they are): deleting a snapshot tag does not strand the orgs applied from it. A merge that changes
-no file still commits, so that the next upgrade merges from NEW rather than from the older base.
+Which snapshot is the base, and where its config is read from even when its tag was deleted, is
+``provenance``'s. A merge that changes no file still commits, so that the next upgrade merges from
+NEW rather than from the older base.
 
 Only entities whose three blob ids all differ are read. A fleet (several orgs, or ``all_from``:
 every org whose base snapshot is one of that org's) is merged first and written after: bad input
@@ -48,8 +46,8 @@ from typing import Any, Literal, get_args
 from pydantic import Field, ValidationError
 
 from . import layout, yamlio
-from .errors import Conflict, InvalidInput, NotFound, RepositoryError, each_readable
-from .gitmessage import CommitInfo, Identity, format_message, printable
+from .errors import Conflict, InvalidInput, NotFound, each_readable
+from .gitmessage import Identity, format_message, printable
 from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing
 from .merge import CHOICES, STRATEGIES, BadResolution, Config, Merged, MergeConflict, MergeResult, MergeSummary, \
@@ -57,7 +55,8 @@ from .merge import CHOICES, STRATEGIES, BadResolution, Config, Merged, MergeConf
 from .models import OrgExport, Result, UnreadableRef, Unreadable, require_identifier, unreadable_refs
 from .orgs import author_identity, org_field, org_not_found, org_ref, org_refs
 from .progress import Progress, count
-from .snapshots import SNAPSHOT_ID, SNAPSHOTS_PREFIX, Located, find_snapshot, locate, read_member, read_snapshot
+from .provenance import Baselines
+from .snapshots import SNAPSHOTS_PREFIX, find_snapshot, read_member, read_snapshot
 
 Status = Literal["upgraded", "up to date", "conflicts", "not derived"]
 UPGRADED, UP_TO_DATE, CONFLICTS, NOT_DERIVED = get_args(Status)
@@ -105,30 +104,7 @@ class UpgradeResult(Result):
         return InvalidInput.exit_code if self.counts.not_derived else 0
 
 
-# --- where an org comes from -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """The latest commit along an org's first parents that names its base snapshot."""
-
-    snapshot_id: str
-    commit: CommitInfo
-
-    def trailer(self, key: str) -> str | None:
-        values = self.commit.trailers.get(key)
-        return values[-1] if values else None
-
-
-def find_provenance(store: GitStore, tip: str) -> Provenance | None:
-    """The org's base snapshot, walking first parents from ``tip``; None when it was never applied."""
-    for commit in store.objects.history(tip):
-        values = commit.trailers.get("Based-On-Snapshot")
-        if values:
-            if not SNAPSHOT_ID.fullmatch(values[-1]):
-                raise RepositoryError(f"commit {commit.id}: Based-On-Snapshot {values[-1]!r} is not a snapshot id")
-            return Provenance(values[-1], commit)
-    return None
+# --- the merge's three sides ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -143,53 +119,13 @@ class Target:
 
 
 class _Reads:
-    """What one upgrade reads more than once: provenances, located snapshots, collections, documents."""
+    """What one upgrade reads more than once: base snapshots, collections, documents."""
 
     def __init__(self, store: GitStore):
         self.store = store
-        self._provenance: dict[str, Provenance | None] = {}
-        self._located: dict[str, Located | None] = {}
-        self._trees: dict[str, str | None] = {}
+        self.baselines = Baselines(store)
         self._entries: dict[str, dict[str, str]] = {}
         self._documents: dict[str, Any] = {}
-
-    def provenance(self, tip: str) -> Provenance | None:
-        if tip not in self._provenance:
-            self._provenance[tip] = find_provenance(self.store, tip)
-        return self._provenance[tip]
-
-    def located(self, snapshot_id: str) -> Located | None:
-        if snapshot_id not in self._located:
-            self._located[snapshot_id] = locate(self.store, snapshot_id)
-        return self._located[snapshot_id]
-
-    def source_org(self, provenance: Provenance) -> str | None:
-        """The org whose snapshot the base is: the commit's Source-Org, else the tag's org."""
-        if recorded := provenance.trailer("Source-Org"):
-            return recorded
-        located = self.located(provenance.snapshot_id)
-        return located.org if located else None
-
-    def base_tree(self, org: str, provenance: Provenance) -> str:
-        """The tree holding the base snapshot's config (see the module's docstring for the order)."""
-        recorded = provenance.trailer("Based-On-Commit")
-        if recorded and self.store.objects.has(recorded):
-            return self.store.objects.read_commit(recorded).tree
-        if (tagged := self._tagged_tree(provenance.snapshot_id)) is not None:
-            return tagged
-        if provenance.trailer("Upgraded-From-Snapshot") is None:  # an apply commit: the copy it made
-            return provenance.commit.tree
-        raise NotFound(f"org {org}'s base snapshot {provenance.snapshot_id} was deleted, and commit "
-                       f"{provenance.commit.id} does not record the commit it tagged; apply a snapshot again "
-                       f"(gitsnap snapshot apply ID --to-org {org} --replace-config)", title="Snapshot not found")
-
-    def _tagged_tree(self, snapshot_id: str) -> str | None:
-        """The tree a snapshot's tag points at (read once per upgrade, however many tenants share it)."""
-        if snapshot_id not in self._trees:
-            located = self.located(snapshot_id)
-            commit = read_snapshot(self.store, located).commit if located else None
-            self._trees[snapshot_id] = self.store.objects.read_commit(commit).tree if commit else None
-        return self._trees[snapshot_id]
 
     def config(self, tree: str) -> Config:
         """The config collections of a tree as entity id -> blob id (subtrees shared by orgs are read once)."""
@@ -249,14 +185,15 @@ def plan_org(reads: _Reads, org: str, tip: str, target: Target, answers: Answers
     store = reads.store
     tree = store.objects.read_commit(tip).tree
     outcome = UpgradedOrg(org_id=org, org_name=org_field(store, tree, "name"), status=NOT_DERIVED, commit=tip)
-    provenance = reads.provenance(tip)
+    provenance = reads.baselines.provenance(tip)
     if provenance is None:
         return Plan(tip, tree, outcome)
     outcome.from_snapshot_id = provenance.snapshot_id
     if provenance.snapshot_id == target.id:
         outcome.status = UP_TO_DATE
         return Plan(tip, tree, outcome)
-    sides = (reads.config(reads.base_tree(org, provenance)), reads.config(tree), reads.config(target.tree))
+    base = reads.baselines.base_tree(org, provenance)
+    sides = (reads.config(base), reads.config(tree), reads.config(target.tree))
     # First without answers, to learn this org's conflicts: of a fleet's resolve paths, it takes those that match.
     result = merge_config(*sides)
     answerable = {path for c in result.conflicts for path in (c.path, conflict_path(c.collection, c.id, ""))}
@@ -358,8 +295,8 @@ def _targets(reads: _Reads, to_orgs: Sequence[str], all_from: str | None) -> tup
         raise org_not_found(store, all_from)
 
     def derived(org: str, tip: str) -> tuple[str, str] | None:
-        provenance = reads.provenance(tip)
-        return (org, tip) if provenance and reads.source_org(provenance) == all_from else None
+        provenance = reads.baselines.provenance(tip)
+        return (org, tip) if provenance and reads.baselines.source_org(provenance) == all_from else None
 
     found, failures = each_readable(org_refs(store), derived)
     return [item for item in found if item], unreadable_refs([(org_ref(org), problem) for org, problem in failures])
