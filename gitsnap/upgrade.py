@@ -50,9 +50,19 @@ from .errors import Conflict, InvalidInput, NotFound, each_readable
 from .gitmessage import Identity, format_message, printable
 from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing
-from .merge import CHOICES, STRATEGIES, BadResolution, Config, Merged, MergeConflict, MergeResult, MergeSummary, \
-    conflict_path, merge_config
-from .models import OrgExport, Result, UnreadableRef, Unreadable, require_identifier, unreadable_refs
+from .merge import (
+    CHOICES,
+    STRATEGIES,
+    BadResolution,
+    Config,
+    MergeConflict,
+    Merged,
+    MergeResult,
+    MergeSummary,
+    conflict_path,
+    merge_config,
+)
+from .models import OrgExport, Result, Unreadable, UnreadableRef, require_identifier, unreadable_refs
 from .orgs import author_identity, org_field, org_not_found, org_ref, org_refs
 from .progress import Progress, count
 from .provenance import Baselines
