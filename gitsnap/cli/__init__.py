@@ -18,6 +18,7 @@ from .base import Group, State
 from .orgs import init, org, verify
 from .prompts import prompt
 from .remotes import clone, pull, push, remote
+from .serve import serve, token
 from .snapshots import snapshot
 from .stubs import stub
 
@@ -67,6 +68,8 @@ cli.add_command(push)
 cli.add_command(pull)
 cli.add_command(clone)
 cli.add_command(verify)
+cli.add_command(serve)
+cli.add_command(token)
 
 
 def _report(message_lines: list[str], title: str, as_json: bool, result: object | None = None) -> None:
