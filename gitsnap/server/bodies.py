@@ -17,9 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import GitsnapError
 from ..names import CHAT_TYPE, PROMPT_SOURCES, SNAPSHOT_TYPES
 from ..sources import load_document
-from .errors import RefusedBody
+from .errors import BODY, RefusedBody
 
-BODY = "request body"
 PromptSource = Literal[PROMPT_SOURCES]  # type: ignore[valid-type]
 SnapshotType = Literal[SNAPSHOT_TYPES]  # type: ignore[valid-type]
 

@@ -17,6 +17,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from ..errors import GitsnapError, InvalidInput, NotFound
+from ..layout import document_path
+
+
+BODY = "request body"
 
 
 class Unauthorized(GitsnapError):
@@ -118,19 +122,11 @@ def validation_error(items: list[dict[str, Any]]) -> InvalidInput:
 
 
 def _where(loc: tuple) -> str:
-    kind, path = (loc[0], loc[1:]) if loc else ("body", ())
-    what = {"body": "request body", "query": "query parameter", "path": "path parameter",
-            "header": "header"}.get(str(kind), str(kind))
+    kind, path = (loc[0], tuple(loc[1:])) if loc else ("body", ())
     if kind == "body":
-        return f"{what}: {_dotted(path)}: " if path else f"{what}: "
-    return f"{what} {_dotted(path)}: "
-
-
-def _dotted(path: tuple) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+        return f"{document_path(BODY, path)}: "
+    what = {"query": "query parameter", "path": "path parameter", "header": "header"}.get(str(kind), str(kind))
+    return f"{what} {'.'.join(map(str, path))}: "
 
 
 def _what(item: dict[str, Any]) -> str:
