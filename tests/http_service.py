@@ -40,10 +40,14 @@ class GitsnapServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gitsnap", "--repo", str(repo), "serve", "--port", str(self.port), *options],
             stderr=subprocess.PIPE, env={k: v for k, v in environment.items() if v is not None})
-        # uvicorn logs "Uvicorn running on ..." once the socket listens (workers accept from it as they start).
+        # Ready when uvicorn has bound the socket ("Uvicorn running on") and every worker has started its app:
+        # a worker listens right after it logs "Application startup complete" (with --workers N, the parent
+        # binds the socket but only the workers listen on it).
+        workers = int(options[options.index("--workers") + 1]) if "--workers" in options else 1
         for line in self.process.stderr:
             self.lines.append(line.decode(errors="replace"))
-            if b"Uvicorn running on" in line:
+            log = "".join(self.lines)
+            if "Uvicorn running on" in log and log.count("Application startup complete") >= workers:
                 break
         else:
             raise RuntimeError(f"gitsnap serve did not start (exit {self.process.wait()}): {''.join(self.lines)}")
