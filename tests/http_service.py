@@ -39,7 +39,8 @@ class GitsnapServer:
         environment = {**server_env(home), **IDENTITY, "GITSNAP_JWT_SECRET": SECRET, **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gitsnap", "--repo", str(repo), "serve", "--port", str(self.port), *options],
-            stderr=subprocess.PIPE, env={k: v for k, v in environment.items() if v is not None})
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,  # stdout: uvicorn's access log
+            env={k: v for k, v in environment.items() if v is not None})
         # Ready when uvicorn has bound the socket ("Uvicorn running on") and every worker has started its app:
         # a worker listens right after it logs "Application startup complete" (with --workers N, the parent
         # binds the socket but only the workers listen on it).

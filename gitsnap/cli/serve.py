@@ -6,8 +6,6 @@ rest of the CLI starts without them.
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from .base import Command, Group, State, pass_state
@@ -43,31 +41,12 @@ def serve(state: State, host: str, port: int, workers: int, jwt_secret_file: str
       curl -H "Authorization: Bearer $(gitsnap token create --user 64ee9a8b1e7f2a0011223399 --org '*')" \\
           localhost:2212/api/orgs
     """
-    import uvicorn
-
-    from ..server.app import create_app
-    from ..server.config import ServerConfig, worker_environment
+    from ..server.config import ServerConfig
+    from ..server.runner import serve as run
 
     config = ServerConfig.load(state.repo, jwt_secret_file, jwt_public_key, max_body)
     state.store  # noqa: B018 (opened here so that a path that is no repository stops the start: exit 3)
-    options = dict(host=host, port=port, log_config=_log_config(), server_header=False)
-    if workers == 1:
-        uvicorn.run(create_app(config), **options)
-        return
-    # Each worker is a new process started from an import string: it rebuilds the app from the environment.
-    os.environ.update(worker_environment(config.repo, jwt_secret_file, jwt_public_key, max_body))
-    uvicorn.run("gitsnap.server.app:app_from_env", factory=True, workers=workers, **options)
-
-
-def _log_config() -> dict:
-    """uvicorn's logging, with the service's own logger (failed requests, by request id) on the same handler."""
-    import copy
-
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["gitsnap"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
+    run(config, host, port, workers, jwt_secret_file, jwt_public_key)
 
 
 @click.group(cls=Group)
