@@ -330,6 +330,20 @@ def test_a_prompt_in_two_of_the_tokens_orgs_needs_orgId(http):
     assert listed["orgId"] == INITECH_ID and len(listed["versions"]) == 1
 
 
+def test_a_ref_locked_by_a_stale_writer_is_409_and_writes_nothing(http, repo):
+    lock = repo / "refs" / "prompts" / ACME_ID / f"{PROMPT(9)}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    try:
+        refs = all_refs(repo)
+        details = error(create_version(http, PROMPT(9), prompt="blocked"), 409)
+        assert f"refs/prompts/{ACME_ID}/{PROMPT(9)} has been locked for over 2 s" in details
+        assert all_refs(repo) == refs
+    finally:
+        lock.unlink()
+    assert create_version(http, PROMPT(9), prompt="free again").status_code == 201
+
+
 def test_a_prompt_with_an_orgId_outside_the_token_is_403(http):
     error(http.get(f"/api/prompts/{INITECH_ONLY_PROMPT}/versions", params={"orgId": INITECH_ID}, headers=ACME_ONLY), 403)
 

@@ -101,6 +101,16 @@ def test_a_body_at_the_limit_is_read(http):
     assert response.status_code == 201, response.text
 
 
+def test_the_limit_is_the_servers_max_body(repo, tmp_path_factory, unchanged):
+    server = GitsnapServer(repo, tmp_path_factory.mktemp("home"), "--max-body", "64")
+    try:
+        body = json.dumps({"label": "x" * 40}).encode()
+        over = server.http.post(VERSIONS, headers={**ACME, "Content-Type": "application/json"}, content=body + b" " * 48)
+        assert "this server takes at most 64" in refused(over, 413)
+    finally:
+        server.stop()
+
+
 def test_an_import_over_the_limit_is_413_and_writes_nothing(http, unchanged):
     document = json.loads((FIXTURES / "acme.json").read_text())
     document["org"]["padding"] = "x" * LIMIT
