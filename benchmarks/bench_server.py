@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import ACME_ID, ALEX_ID, FIXTURES  # noqa: E402
+from tests.conftest import ACME_ID, ALEX_ID  # noqa: E402
 from tests.http_service import GitsnapServer, bearer, build_two_orgs, token  # noqa: E402
 
 PROMPTS = [f"65f9b1c2e8a1d4e001a0c0{n:02x}" for n in range(1, 17)]  # 16 of Acme's prompts, one per client
@@ -59,8 +59,8 @@ def percentile(values: list[float], p: int) -> float:
 
 def text(client: int, n: int) -> str:
     """About 1 KB of prompt, new for every create."""
-    rules = "\n".join(f"- Rule {r}: answer in two or three sentences; client {client}, revision {n}." for r in range(12))
-    return f"<prompt><role>Leasing assistant</role>\n<rules>\n{rules}\n</rules>\n<stamp>{time.time_ns()}</stamp>\n</prompt>"
+    rules = "\n".join(f"- Rule {r}: answer in two or three sentences; client {client}, version {n}." for r in range(12))
+    return f"<prompt><role>Leasing assistant</role>\n<rules>\n{rules}\n</rules>\n<at>{time.time_ns()}</at>\n</prompt>"
 
 
 def http_row(server: GitsnapServer, clients: int, label: str) -> Row:

@@ -100,7 +100,7 @@ class BearerAuth(HTTPBearer):
 
     def __init__(self) -> None:
         super().__init__(bearerFormat="JWT", scheme_name="bearerAuth", auto_error=False,
-                         description="A JWT: sub = the user id, orgs = the org ids it may use ([\"*\"] = every org), exp.")
+                         description='A JWT: sub = the user id, orgs = the org ids it may use (["*"]: every org), exp.')
 
     async def __call__(self, request: HTTPConnection) -> Caller:  # type: ignore[override]
         return request.app.state.verifier.caller(request.headers.get("authorization"))

@@ -51,5 +51,6 @@ def worker_environment(repo: str, secret_file: str | None, public_key: str | Non
     if secret_file:
         env[SECRET_FILE_ENV] = os.path.abspath(secret_file)
     if public_key:
-        env[PUBLIC_KEY_ENV] = public_key if public_key.lstrip().startswith("-----BEGIN") else os.path.abspath(public_key)
+        is_pem = public_key.lstrip().startswith("-----BEGIN")
+        env[PUBLIC_KEY_ENV] = public_key if is_pem else os.path.abspath(public_key)
     return env

@@ -7,7 +7,6 @@ method) become the same envelope, so no ``{"detail": [...]}`` ever leaves the se
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +17,7 @@ from starlette.responses import Response
 
 from ..errors import GitsnapError, InvalidInput, NotFound
 from ..layout import document_path
-
+from .render import json_response
 
 BODY = "request body"
 
@@ -26,7 +25,7 @@ BODY = "request body"
 class Unauthorized(GitsnapError):
     """No token, or one that is malformed, badly signed, expired or without the claims needed (401)."""
 
-    exit_code = 2
+    exit_code = 2  # these three are the service's; were one raised on the command line, it would be a usage error
     http_status = 401
     title = "Unauthorized"
     headers = {"WWW-Authenticate": "Bearer"}
@@ -46,6 +45,15 @@ class BodyTooLarge(GitsnapError):
     exit_code = 2
     http_status = 413
     title = "Request body too large"
+
+
+class HTTPError(GitsnapError):
+    """One of Starlette's own HTTP errors (a method a route does not take, ...), to be rendered as the envelope."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message, title=_TITLES.get(status, "Error"))
+        self.http_status = status
+        self.headers = dict(headers or {})
 
 
 class RefusedBody(HTTPException):
@@ -72,12 +80,6 @@ def envelope(error: GitsnapError) -> Response:
     return json_response(document, error.http_status, getattr(error, "headers", None))
 
 
-def json_response(document: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
-    # backslashreplace: a lone surrogate in a message becomes a JSON escape, never an encoding error
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
-    return Response(body, status_code=status, headers=headers, media_type="application/json")
-
-
 def install_handlers(app: FastAPI) -> None:
     """Render library errors, refused bodies, validation errors and Starlette's HTTP errors as the envelope."""
 
@@ -101,13 +103,10 @@ def install_handlers(app: FastAPI) -> None:
 def _http_error(request: Request, error: HTTPException) -> GitsnapError:
     if error.status_code == 404:
         return NotFound(f"no such endpoint: {request.method} {request.url.path} (GET /docs lists them)")
-    failure = GitsnapError(str(error.detail), title=_TITLES.get(error.status_code, "Error"))
-    failure.http_status = error.status_code
-    failure.headers = dict(error.headers or {})
-    return failure
+    return HTTPError(error.status_code, str(error.detail), error.headers)
 
 
-_TITLES = {405: "Method not allowed", 413: "Request body too large", 400: "Invalid input"}
+_TITLES = {400: "Invalid input", 405: "Method not allowed", 413: "Request body too large"}
 
 
 # --- FastAPI's validation errors, in the library's words -------------------------------------------

@@ -26,7 +26,7 @@ class PublicKey:
 
 
 def load_secret(secret_file: str | None) -> bytes | None:
-    """The HS256 secret: the file's content (one trailing line break dropped) or $GITSNAP_JWT_SECRET; None when neither."""
+    """The HS256 secret: the file's content (less one final line break), or $GITSNAP_JWT_SECRET; None without both."""
     if secret_file:
         try:
             with open(secret_file, "rb") as handle:

@@ -8,7 +8,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import BodyTooLarge, RefusedBody, envelope, json_response
+from .errors import BodyTooLarge, RefusedBody, envelope
+from .render import json_response
 
 log = logging.getLogger("gitsnap.server")
 REQUEST_ID = "x-request-id"
@@ -42,8 +43,8 @@ class RequestIds:
             log.exception("request %s (%s %s) failed", request_id, scope["method"], scope["path"])
             if started:  # the status line is out: all that is left is to drop the connection
                 raise
-            document = {"error": "Internal error",
-                        "details": f"the server failed on this request; its log has the details under request id {request_id}"}
+            details = f"the server failed on this request; its log has the details under request id {request_id}"
+            document = {"error": "Internal error", "details": details}
             await json_response(document, 500, {"X-Request-Id": request_id})(scope, receive, send)
 
 

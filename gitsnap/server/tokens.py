@@ -27,7 +27,8 @@ def lifetime(text: str) -> int:
     match = _DURATION.fullmatch(text)
     seconds = int(match[1]) * UNITS[match[2]] if match else 0
     if not match or seconds > MAX_LIFETIME:
-        raise InvalidInput(f"--expires {text!r} is not a duration of 1s to 366d (a whole number and s, m, h or d: 1h, 30d)")
+        raise InvalidInput(f"--expires {text!r} is not a duration of 1s to 366d "
+                           "(a whole number and s, m, h or d: 1h, 30d)")
     return seconds
 
 

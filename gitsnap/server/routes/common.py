@@ -1,12 +1,10 @@
-"""What every route shares: the caller, this thread's Store, ``?orgId=``, the error responses, rendering."""
+"""What every route shares: the caller, this thread's Store, ``?orgId=`` and the org it names, the error responses."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
-from fastapi.responses import Response
-from pydantic import BaseModel
 
 from ...store import Store
 from ..auth import Caller, bearer
@@ -37,20 +35,15 @@ ERRORS = {
 }
 
 
-def reply(result: BaseModel, status: int = 200) -> Response:
-    """A result as the CLI's ``--json`` prints it (``model_dump(mode="json", by_alias=True)``)."""
-    return Response(result.model_dump_json(by_alias=True), status_code=status, media_type="application/json")
-
-
 def prompt_org(store: Store, caller: Caller, prompt_id: str, org: str | None, live_only: bool = False) -> str:
-    """The org a prompt route works in: ``?orgId=`` when the token may use it, else the one of its orgs holding the prompt."""
+    """The org of a prompt route: ``?orgId=`` if the token may use it, else the one of its orgs with the prompt."""
     if org is not None:
         return caller.require(org)
     return store.prompt_org(prompt_id, among=caller.orgs, live_only=live_only)
 
 
 def stub_org(store: Store, caller: Caller, stubref: str, org: str | None, live_only: bool = False) -> str:
-    """The org a stub route works in: ``?orgId=`` when the token may use it, else the one of its orgs holding the stub."""
+    """The org a stub route works in: ``?orgId=`` if the token may use it, else the one of its orgs with the stub."""
     if org is not None:
         return caller.require(org)
     return store.stub_org(stubref, among=caller.orgs, live_only=live_only)

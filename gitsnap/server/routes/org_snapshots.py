@@ -14,7 +14,8 @@ from fastapi.responses import Response
 from ...errors import InvalidInput
 from ...models import ApplyResult, SnapshotList, SnapshotResult, SnapshotShow
 from ..bodies import JSONRoute, SnapshotApply, SnapshotCreate
-from .common import ERRORS, Authorized, OrgQuery, Repository, reply
+from ..render import reply
+from .common import ERRORS, Authorized, OrgQuery, Repository
 
 router = APIRouter(prefix="/api/org-snapshots", tags=["Org Snapshots"], route_class=JSONRoute, responses=ERRORS)
 SnapshotId = Annotated[str, Path(alias="id", description="The snapshot id: 24 hex digits.")]

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from ...errors import InvalidInput
 from ...models import ImportResult, OrgExport, OrgList
 from ..bodies import BODY, JSONRoute
-from ..errors import json_response
-from .common import ERRORS, Authorized, Repository, reply
+from ..render import json_response, reply
+from .common import ERRORS, Authorized, Repository
 
 router = APIRouter(prefix="/api/orgs", tags=["Organizations"], route_class=JSONRoute, responses=ERRORS)
 OrgId = Annotated[str, Path(alias="orgId")]

@@ -16,7 +16,8 @@ from ...models import PromptRestoreResult, PromptVersionDetail, PromptVersionLis
 from ...names import DEFAULT_PROMPT_SOURCE
 from ...store import Store
 from ..bodies import JSONRoute, PromptRestore, PromptVersionCreate
-from .common import ERRORS, Authorized, OrgQuery, Repository, prompt_org, reply
+from ..render import reply
+from .common import ERRORS, Authorized, OrgQuery, Repository, prompt_org
 
 router = APIRouter(prefix="/api/prompts", tags=["Prompts"], route_class=JSONRoute, responses=ERRORS)
 PromptId = Annotated[str, Path(alias="promptId")]
@@ -39,7 +40,8 @@ def create_prompt_version(prompt_id: PromptId, body: PromptVersionCreate, caller
 
 
 @router.get("/{promptId}/versions", response_model=PromptVersionList, summary="List a prompt's versions")
-def list_prompt_versions(prompt_id: PromptId, caller: Authorized, stores: Repository, org_id: OrgQuery = None) -> Response:
+def list_prompt_versions(prompt_id: PromptId, caller: Authorized, stores: Repository,
+                         org_id: OrgQuery = None) -> Response:
     store = stores.here()
     org = prompt_org(store, caller, prompt_id, org_id)
     return reply(store.list_prompt_versions(prompt_id, org=org))

@@ -13,7 +13,8 @@ from fastapi.responses import Response
 from ...models import StubRestoreResult, StubSnapshotList, StubSnapshotResult
 from ...names import DEFAULT_SNAPSHOT_NAME
 from ..bodies import JSONRoute, StubRestore, StubSnapshotCreate
-from .common import ERRORS, Authorized, OrgQuery, Repository, reply, stub_org
+from ..render import reply
+from .common import ERRORS, Authorized, OrgQuery, Repository, stub_org
 
 router = APIRouter(prefix="/api/stubs", tags=["Stubs"], route_class=JSONRoute, responses=ERRORS)
 Stubref = Annotated[str, Path()]
