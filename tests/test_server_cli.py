@@ -101,6 +101,26 @@ def test_a_minted_token_is_accepted_by_the_server(tmp_path):
         server.stop()
 
 
+def test_each_worker_rebuilds_the_keys_and_limit_from_the_options(tmp_path):
+    repo = build_two_orgs(tmp_path / "gitsnap.git")
+    (tmp_path / "secret").write_text(SECRET + "\n")
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "idp.pem").write_bytes(private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    server = GitsnapServer(repo, tmp_path, "--workers", "2", "--jwt-secret-file", str(tmp_path / "secret"),
+                           "--jwt-public-key", str(tmp_path / "idp.pem"), "--max-body", "100",
+                           env={"GITSNAP_JWT_SECRET": None})
+    try:
+        claims = {"sub": ALEX_ID, "orgs": [ACME_ID], "exp": int(time.time()) + 600}
+        for value in (jwt.encode(claims, SECRET, algorithm="HS256"), jwt.encode(claims, private, algorithm="RS256")):
+            assert server.http.get("/api/orgs", headers=bearer(value)).status_code == 200
+        too_large = server.http.post("/api/prompts/x/versions", headers=bearer(jwt.encode(claims, SECRET)),
+                                     json={"label": "x" * 100})
+        assert too_large.status_code == 413
+    finally:
+        server.stop()
+
+
 # --- serve refuses to start --------------------------------------------------------------------------
 
 
