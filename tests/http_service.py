@@ -63,7 +63,7 @@ class GitsnapServer:
                 self.lines.append(line.decode(errors="replace"))
                 self._changed.notify_all()
 
-    def wait_for_log(self, text: str, timeout: float = 10) -> str:
+    def wait_for_log(self, text: str, timeout: float = 30) -> str:
         """The log so far once it holds ``text`` (the server writes it before it answers, the pipe may lag)."""
         deadline = time.monotonic() + timeout
         with self._changed:

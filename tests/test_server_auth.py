@@ -118,6 +118,14 @@ def test_an_rs256_token_to_a_server_with_only_a_secret_is_401(http):
         http.get("/api/orgs", headers=bearer(jwt.encode(claims(), key, algorithm="RS256"))))
 
 
+def test_a_request_without_a_token_is_refused_before_its_body_is_read(http):
+    bad_json = http.post(f"/api/prompts/{LEASING_PROMPT_ID}/versions", headers={"Content-Type": "application/json"},
+                         content=b'{"label": ')
+    assert "no token" in unauthorized(bad_json)
+    assert "no token" in unauthorized(http.put(f"/api/orgs/{ACME_ID}", headers={"Content-Type": "text/plain"},
+                                               content=b"not json"))
+
+
 def test_every_route_but_health_openapi_and_docs_needs_a_token(http):
     for path, methods in http.get("/openapi.json").json()["paths"].items():
         concrete = path.replace("{id}", "6650a1b2c3d4e5f601234567").replace("{orgId}", ACME_ID).replace(

@@ -12,6 +12,10 @@ FastAPI, uvicorn or PyJWT.
     tokens.py      tokens minted for ``gitsnap token create``
     errors.py      the error envelope, 401/403/413, and the handlers that render every error
     middleware.py  request ids, the 500 boundary, the body limit
-    bodies.py      request bodies (the seeds' schemas), read as JSON with the CLI's rules
+    routing.py     the API's route class: the token checked first, the JSON body read with the CLI's rules
+    bodies.py      request bodies (the seeds' schemas)
+    render.py      results as the CLI's --json prints them
+    stores.py      one Store per threadpool thread
+    runner.py      uvicorn: one process, or --workers N
     routes/        org snapshots, orgs, prompt versions, stub snapshots
 """

@@ -10,7 +10,6 @@ from pydantic import BaseModel
 
 from .. import __version__
 from .auth import Verifier
-from .bodies import JSONRoute
 from .config import ServerConfig
 from .errors import install_handlers
 from .middleware import BodyLimit, RequestIds
@@ -38,7 +37,6 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     app = FastAPI(title="gitsnap", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   generate_unique_id_function=lambda route: route.name)  # operationId: the function's name
-    app.router.route_class = JSONRoute
     app.state.verifier = Verifier(config.secret, config.public_key)
     app.state.stores = stores
     install_handlers(app)

@@ -103,7 +103,8 @@ class BearerAuth(HTTPBearer):
                          description='A JWT: sub = the user id, orgs = the org ids it may use (["*"]: every org), exp.')
 
     async def __call__(self, request: HTTPConnection) -> Caller:  # type: ignore[override]
-        return request.app.state.verifier.caller(request.headers.get("authorization"))
+        checked = getattr(request.state, "caller", None)  # TokenFirstRoute checked it before the body was read
+        return checked or request.app.state.verifier.caller(request.headers.get("authorization"))
 
 
 bearer = BearerAuth()

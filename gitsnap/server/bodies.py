@@ -1,4 +1,4 @@
-"""Request bodies: the seeds' schemas as pydantic models, read as JSON with the CLI's rules.
+"""Request bodies: the seeds' schemas as pydantic models (read as JSON with the CLI's rules: ``routing``).
 
 The fields' values are the library's to check (snapshot names, labels, identifiers, one-line text),
 exactly as it checks CLI arguments; these models check only shape and types. Seed 001's body is
@@ -8,44 +8,14 @@ field is a 400 naming it).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import GitsnapError
 from ..names import CHAT_TYPE, PROMPT_SOURCES, SNAPSHOT_TYPES
-from ..sources import load_document
-from .errors import BODY, RefusedBody
 
 PromptSource = Literal[PROMPT_SOURCES]  # type: ignore[valid-type]
 SnapshotType = Literal[SNAPSHOT_TYPES]  # type: ignore[valid-type]
-
-
-class LibraryJSONRequest(Request):
-    """A request whose JSON body is parsed by the library's loader: duplicate keys, NaN, numbers out of
-    range and lone surrogates (``"\\ud800"``) are refused with their place, as in a CLI document."""
-
-    async def json(self) -> Any:
-        if not hasattr(self, "_json"):
-            try:
-                self._json = load_document(await self.body(), BODY, as_json=True)
-            except GitsnapError as error:
-                raise RefusedBody(error) from None
-        return self._json
-
-
-class JSONRoute(APIRoute):
-    """Every route of the service: its request reads JSON as ``LibraryJSONRequest`` does."""
-
-    def get_route_handler(self):
-        handle = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            return await handle(LibraryJSONRequest(request.scope, request.receive))
-
-        return handler
 
 
 class Body(BaseModel):

@@ -13,11 +13,12 @@ from fastapi.responses import Response
 
 from ...errors import InvalidInput
 from ...models import ApplyResult, SnapshotList, SnapshotResult, SnapshotShow
-from ..bodies import JSONRoute, SnapshotApply, SnapshotCreate
+from ..bodies import SnapshotApply, SnapshotCreate
 from ..render import reply
+from ..routing import TokenFirstRoute
 from .common import ERRORS, Authorized, OrgQuery, Repository
 
-router = APIRouter(prefix="/api/org-snapshots", tags=["Org Snapshots"], route_class=JSONRoute, responses=ERRORS)
+router = APIRouter(prefix="/api/org-snapshots", tags=["Org Snapshots"], route_class=TokenFirstRoute, responses=ERRORS)
 SnapshotId = Annotated[str, Path(alias="id", description="The snapshot id: 24 hex digits.")]
 
 

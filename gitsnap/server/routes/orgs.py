@@ -9,11 +9,12 @@ from fastapi.responses import Response
 
 from ...errors import InvalidInput
 from ...models import ImportResult, OrgExport, OrgList
-from ..bodies import BODY, JSONRoute
+from ..errors import BODY
 from ..render import json_response, reply
+from ..routing import TokenFirstRoute
 from .common import ERRORS, Authorized, Repository
 
-router = APIRouter(prefix="/api/orgs", tags=["Organizations"], route_class=JSONRoute, responses=ERRORS)
+router = APIRouter(prefix="/api/orgs", tags=["Organizations"], route_class=TokenFirstRoute, responses=ERRORS)
 OrgId = Annotated[str, Path(alias="orgId")]
 # The export is read by the library from the body's bytes (its own JSON rules, every problem named
 # with its document path), so FastAPI is only told its schema.

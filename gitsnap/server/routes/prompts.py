@@ -15,11 +15,12 @@ from ...errors import InvalidInput
 from ...models import PromptRestoreResult, PromptVersionDetail, PromptVersionList, PromptVersionResult
 from ...names import DEFAULT_PROMPT_SOURCE
 from ...store import Store
-from ..bodies import JSONRoute, PromptRestore, PromptVersionCreate
+from ..bodies import PromptRestore, PromptVersionCreate
 from ..render import reply
+from ..routing import TokenFirstRoute
 from .common import ERRORS, Authorized, OrgQuery, Repository, prompt_org
 
-router = APIRouter(prefix="/api/prompts", tags=["Prompts"], route_class=JSONRoute, responses=ERRORS)
+router = APIRouter(prefix="/api/prompts", tags=["Prompts"], route_class=TokenFirstRoute, responses=ERRORS)
 PromptId = Annotated[str, Path(alias="promptId")]
 Number = Annotated[str, Path(alias="n", description="A version number, or latest.")]
 LATEST = "latest"

@@ -12,11 +12,12 @@ from fastapi.responses import Response
 
 from ...models import StubRestoreResult, StubSnapshotList, StubSnapshotResult
 from ...names import DEFAULT_SNAPSHOT_NAME
-from ..bodies import JSONRoute, StubRestore, StubSnapshotCreate
+from ..bodies import StubRestore, StubSnapshotCreate
 from ..render import reply
+from ..routing import TokenFirstRoute
 from .common import ERRORS, Authorized, OrgQuery, Repository, stub_org
 
-router = APIRouter(prefix="/api/stubs", tags=["Stubs"], route_class=JSONRoute, responses=ERRORS)
+router = APIRouter(prefix="/api/stubs", tags=["Stubs"], route_class=TokenFirstRoute, responses=ERRORS)
 Stubref = Annotated[str, Path()]
 
 
