@@ -140,9 +140,13 @@ def run(work: Path, workers: list[int] | None = None) -> list[tuple[str, float, 
     work.mkdir(parents=True, exist_ok=True)
     rows = measure(work, workers or [2])
     print(table(rows), file=sys.stderr)
-    cli = {1: rows[-2], 16: rows[-1]}
-    return [(f"prompt version create over {row.label} (p50; vs CLI)", row.p50,
-             cli[16 if row.label.endswith("16 clients") else 1].p50) for row in rows if row.label.startswith("HTTP")]
+    cli = {"1 client": rows[-2], "16 clients": rows[-1]}
+    http_rows = [row for row in rows if row.label.startswith("HTTP")]
+    return [(f"HTTP version create p50, {clients(row)} (vs CLI)", row.p50, cli[clients(row)].p50) for row in http_rows]
+
+
+def clients(row: Row) -> str:
+    return row.label.rsplit(", ", 1)[1]
 
 
 def main() -> None:
