@@ -27,7 +27,7 @@ async def export_bytes(request: Request) -> bytes:
     if not _is_json(request.headers.get("content-type")):
         raise InvalidInput(f"{BODY}: not JSON (send it with Content-Type: application/json); nothing was written")
     data = await request.body()
-    if not data.lstrip()[:1] == b"{":
+    if data.lstrip()[:1] != b"{":
         raise InvalidInput(f"{BODY}: expected a JSON object (an org export: org, users, pipelines, ...); "
                            "nothing was written")
     return data
