@@ -6,8 +6,12 @@ logs once it listens, called with a real HTTP client, and stopped by its PID.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -35,6 +39,7 @@ class GitsnapServer:
     def __init__(self, repo: Path, home: Path, *options: str, env: dict[str, str] | None = None):
         self.port = free_port()
         self.lines: list[str] = []
+        log = ""
         self._changed = threading.Condition()
         environment = {**server_env(home), **IDENTITY, "GITSNAP_JWT_SECRET": SECRET, **(env or {})}
         self.process = subprocess.Popen(
@@ -45,17 +50,21 @@ class GitsnapServer:
         # a worker listens right after it logs "Application startup complete" (with --workers N, the parent
         # binds the socket but only the workers listen on it).
         workers = int(options[options.index("--workers") + 1]) if "--workers" in options else 1
-        for line in self.process.stderr:
-            self.lines.append(line.decode(errors="replace"))
-            log = "".join(self.lines)
-            if "Uvicorn running on" in log and log.count("Application startup complete") >= workers:
-                break
-        else:
-            raise RuntimeError(f"gitsnap serve did not start (exit {self.process.wait()}): {''.join(self.lines)}")
-        threading.Thread(target=self._drain, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.port}"
         self.http = httpx.Client(base_url=self.url, timeout=60)
-        self.http.get("/healthz").raise_for_status()
+        try:
+            for line in self.process.stderr:
+                self.lines.append(line.decode(errors="replace"))
+                log = "".join(self.lines)
+                if "Uvicorn running on" in log and log.count("Application startup complete") >= workers:
+                    break
+            else:
+                raise RuntimeError(f"gitsnap serve did not start (exit {self.process.wait()}): {log}")
+            threading.Thread(target=self._drain, daemon=True).start()
+            self.http.get("/healthz").raise_for_status()
+        except BaseException:
+            self.stop()  # a server that did not come up is never left running
+            raise
 
     def _drain(self) -> None:
         for line in self.process.stderr:
@@ -75,7 +84,19 @@ class GitsnapServer:
     def stop(self) -> None:
         self.http.close()
         self.process.terminate()  # SIGTERM to its PID: uvicorn shuts down (and stops its workers)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # never left running: the workers, then the parent, by their PIDs
+            for pid in self.worker_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            self.process.kill()
+            self.process.wait()
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes' PIDs, as uvicorn logs them ("Started server process [PID]")."""
+        found = (re.search(r"Started server process \[(\d+)\]", line) for line in list(self.lines))
+        return [int(match[1]) for match in found if match and int(match[1]) != self.process.pid]
 
 
 def token(user: str = ALEX_ID, orgs: list[str] | None = None, *, secret: str = SECRET, algorithm: str = "HS256",
