@@ -7,7 +7,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,21 +61,30 @@ def org_not_found(store: GitStore, org_id: str) -> NotFound:
 
 
 def find_org(store: GitStore, kind: str, key: str, in_tree: Callable[[str], bool],
-             has_refs: Callable[[str], bool] | None = None) -> str:
+             has_refs: Callable[[str], bool] | None = None, among: Collection[str] | None = None) -> str:
     """The one org whose live tree holds ``key`` (``in_tree(tree)``) or, with ``has_refs``, has refs of it.
 
-    ``kind`` names what is looked for in the errors: ``stub``, ``prompt``.
+    ``kind`` names what is looked for in the errors: ``stub``, ``prompt``. With ``among``, only
+    those orgs are searched, and the errors name no other org (the HTTP service's tokens).
     """
     def holds(org: str, tip: str) -> bool:
         return in_tree(store.objects.read_commit(tip).tree) or bool(has_refs and has_refs(org))
 
-    matches, _ = each_readable(org_refs(store), lambda org, tip: (org, holds(org, tip)))  # verify names the rest
+    candidates = [(org, tip) for org, tip in org_refs(store) if among is None or org in among]
+    matches, _ = each_readable(candidates, lambda org, tip: (org, holds(org, tip)))  # verify names the rest
     found = [org for org, held in matches if held]
     if len(found) > 1:
         raise InvalidInput(f"{kind} {key} is in several orgs: {', '.join(found)}; choose one with --org")
     if not found:
-        raise NotFound(f"{kind} {key} not found in any org (gitsnap org list)", title=f"{kind.capitalize()} not found")
+        where = "any org (gitsnap org list)" if among is None else _orgs_text(among)
+        raise NotFound(f"{kind} {key} not found in {where}", title=f"{kind.capitalize()} not found")
     return found[0]
+
+
+def _orgs_text(orgs: Collection[str]) -> str:
+    if len(orgs) == 1:
+        return f"org {next(iter(orgs))}"
+    return f"any of the orgs {', '.join(sorted(orgs))}" if orgs else "any of the orgs given (none)"
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,8 @@ class LiveChange:
     base: str  # the live tree the change was laid over
 
 
-def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], message: str) -> LiveChange:
+def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], message: str,
+               author: Identity | None = None) -> LiveChange:
     """Lay ``spec(tip tree)`` over the org's live tree in one commit (CAS, rebuilt on a lost race)."""
 
     def build(tip: str | None) -> tuple[str | None, LiveChange]:
@@ -99,7 +109,7 @@ def write_live(store: GitStore, org: str, spec: Callable[[str], TreeSpec], messa
         files = [path for path, _, _ in store.trees.diff(base, tree)]
         if tree == base:
             return None, LiveChange(tip, True, files, base)
-        commit = store.write_commit(tree, [tip], message)
+        commit = store.write_commit(tree, [tip], message, author)
         return commit, LiveChange(commit, False, files, base)
 
     return store.refs.update(org_ref(org), build)
@@ -154,10 +164,16 @@ def find_user(users: list[User], user_id: str, org_id: str) -> User:
 
 
 def import_org(store: GitStore, source: Source, user_id: str | None = None, message: str | None = None,
-               progress: Progress | None = None, name: str | None = None,
+               progress: Progress | None = None, name: str | None = None, org: str | None = None,
                secrets: SecretPolicy = SecretPolicy()) -> ImportResult:
-    """Replace an org's live state with ``source``; no commit when nothing changed."""
-    return commit_export(store, load_source(store, source, progress, name), user_id, message, secrets)
+    """Replace an org's live state with ``source``; no commit when nothing changed.
+
+    With ``org``, the source must be that org's export (the HTTP service's ``PUT /api/orgs/{orgId}``).
+    """
+    export = load_source(store, source, progress, name)
+    if org is not None and export.org.id != org:
+        raise InvalidInput(f"{source_name(source, name)} holds org {export.org.id}, not {org}; nothing was written")
+    return commit_export(store, export, user_id, message, secrets)
 
 
 def load_source(store: GitStore, source: Source, progress: Progress | None = None, name: str | None = None) -> OrgExport:
@@ -392,16 +408,23 @@ def ref_changes(store: GitStore) -> list[RefChange]:
     return changes
 
 
-def list_orgs(store: GitStore) -> OrgList:
-    """Every org's live state; an org whose live branch cannot be read is set aside as unreadable."""
+def list_orgs(store: GitStore, among: Collection[str] | None = None) -> OrgList:
+    """Every org's live state (or those ``among`` these); an org whose live branch cannot be read is set aside."""
 
     def summary(org: str, tip: str) -> OrgSummary:
         commit = store.objects.read_commit(tip)
         return OrgSummary(id=org, name=org_field(store, commit.tree, "name"), commit=tip,
                           updated_at=iso_utc(commit.committer.time), counts=count_config(store, commit.tree))
 
-    orgs, failures = each_readable(org_refs(store), summary)
+    candidates = [(org, tip) for org, tip in org_refs(store) if among is None or org in among]
+    orgs, failures = each_readable(candidates, summary)
     return OrgList(orgs=orgs, unreadable=unreadable_refs([(org_ref(org), problem) for org, problem in failures]))
+
+
+def org_document(store: GitStore, org_id: str) -> dict[str, Any]:
+    """The one-document form of an org's live state (never another revision)."""
+    require_identifier("org", org_id)
+    return read_org_document(store, store.objects.read_commit(org_tip(store, org_id)).tree)
 
 
 def org_log(store: GitStore, org_id: str, limit: int | None = None) -> OrgLog:

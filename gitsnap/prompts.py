@@ -22,6 +22,7 @@ The next number is the tip's ``Version`` plus one: history is never walked to nu
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from itertools import islice
 
@@ -41,7 +42,8 @@ from .models import (
     require_identifier,
 )
 from .names import DEFAULT_PROMPT_SOURCE, PROMPT_SOURCES
-from .orgs import find_org, org_ref, org_tip, write_live
+from .orgs import author_identity, find_org, org_ref, org_tip, write_live
+from .snapshots import read_member
 from .sources import Source, read_source_bytes, source_name
 
 PROMPT_FILE = "prompt.yaml"
@@ -174,12 +176,18 @@ def _org_of(store: GitStore, prompt_id: str, org: str | None, live_only: bool = 
     if org is not None:
         require_identifier("org", org)
         return org
+    return prompt_org(store, prompt_id, None, live_only)
+
+
+def prompt_org(store: GitStore, prompt_id: str, among: Collection[str] | None = None, live_only: bool = False) -> str:
+    """The one org (of ``among``, when given) whose live tree holds the prompt or, unless ``live_only``, has versions of it."""
+    require_identifier("prompt id", prompt_id)
 
     def has_versions(candidate: str) -> bool:
         return store.refs.read(prompt_ref(candidate, prompt_id)) is not None
 
     return find_org(store, "prompt", prompt_id, lambda tree: store.trees.lookup(tree, live_prompt_path(prompt_id)) is not None,
-                    None if live_only else has_versions)
+                    None if live_only else has_versions, among)
 
 
 def _prompt_not_found(prompt_id: str, org: str) -> NotFound:
@@ -329,11 +337,20 @@ def _lines(text: str) -> list[str]:
     return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
-def restore_version(store: GitStore, prompt_id: str, number: int, org: str | None = None) -> PromptRestoreResult:
-    """Make version ``number``'s text the live prompt's body (its other fields kept) in one live commit."""
+def restore_version(store: GitStore, prompt_id: str, number: int, org: str | None = None,
+                    user_id: str | None = None) -> PromptRestoreResult:
+    """Make version ``number``'s text the live prompt's body (its other fields kept) in one live commit.
+
+    ``user_id`` (one of the org's users) is the commit's author, as in an import.
+    """
     org = _org_of(store, prompt_id, org)
     commit = _find_version(store, prompt_id, org, number)
     text = _text(store, commit)
+    author = None
+    if user_id is not None:
+        require_identifier("user", user_id)
+        tree = store.objects.read_commit(org_tip(store, org)).tree
+        author = author_identity(store, read_member(store, tree, org, user_id))
 
     def spec(tree: str) -> dict:
         prompt = _live_prompt(store, tree, prompt_id) or {"id": prompt_id}
@@ -341,8 +358,9 @@ def restore_version(store: GitStore, prompt_id: str, number: int, org: str | Non
         return layout.nest({live_prompt_path(prompt_id): yamlio.dump(prompt)})
 
     trailers = [("Org", org), ("Prompt-Id", prompt_id), ("Version", str(number)), ("Version-Id", commit.id)]
+    trailers += [("User", user_id)] if user_id else []
     change = write_live(store, org, spec, format_message(f"Restore prompt {prompt_id} to version {number}",
-                                                         trailers=trailers))
+                                                         trailers=trailers), author)
     return PromptRestoreResult(message="No changes" if change.skipped else "Restored", skipped=change.skipped,
                                commit=change.commit, prompt_id=prompt_id, org_id=org, version=number,
                                version_id=commit.id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from . import layout, yamlio
@@ -110,11 +111,11 @@ def check_snapshot_id(value: str) -> str:
 # --- reading -----------------------------------------------------------------------------------------
 
 
-def locate(store: GitStore, snapshot_id: str) -> Located | None:
-    """The snapshot's tag, looked up under each org's snapshot directory by name (no listing of tags)."""
+def locate(store: GitStore, snapshot_id: str, among: Collection[str] | None = None) -> Located | None:
+    """The snapshot's tag, looked up under each org's (or each of ``among``'s) snapshot directory by name."""
     found = []
     for org in sorted(store.refs.children(SNAPSHOTS_PREFIX)):
-        if not check_identifier_quietly(org):
+        if not check_identifier_quietly(org) or (among is not None and org not in among):
             continue
         ref = snapshot_ref(org, snapshot_id)
         tag = store.refs.read(ref)
@@ -126,10 +127,10 @@ def locate(store: GitStore, snapshot_id: str) -> Located | None:
     return found[0] if found else None
 
 
-def find_snapshot(store: GitStore, snapshot_id: str) -> Located:
-    """The snapshot's tag; NotFound when there is none."""
+def find_snapshot(store: GitStore, snapshot_id: str, among: Collection[str] | None = None) -> Located:
+    """The snapshot's tag; NotFound when there is none (in the orgs ``among``, when given: the same NotFound)."""
     snapshot_id = check_snapshot_id(snapshot_id)
-    located = locate(store, snapshot_id)
+    located = locate(store, snapshot_id, among)
     if located is None:
         raise NotFound(f"snapshot {snapshot_id} not found in {store.path} (gitsnap snapshot list)",
                        title="Snapshot not found")
@@ -228,14 +229,16 @@ def _import_source(store: GitStore, org: str, user_id: str, source: Source, prog
     return commit_export(store, export, user_id, None, secrets)
 
 
-def list_snapshots(store: GitStore, org: str | None = None) -> SnapshotList:
-    """Every snapshot (or one org's), newest first, read from the tag objects only."""
-    prefix = SNAPSHOTS_PREFIX
+def list_snapshots(store: GitStore, org: str | None = None, among: Collection[str] | None = None) -> SnapshotList:
+    """Every snapshot (or one org's, or those of the orgs ``among``), newest first, read from the tag objects only."""
+    prefixes = [SNAPSHOTS_PREFIX]
     if org is not None:
         require_identifier("org", org)
-        prefix += org + "/"
+        prefixes = [f"{SNAPSHOTS_PREFIX}{org}/"]
+    elif among is not None:
+        prefixes = [f"{SNAPSHOTS_PREFIX}{name}/" for name in sorted(among) if check_identifier_quietly(name)]
     located = []
-    for ref, tag in store.refs.list(prefix).items():
+    for ref, tag in (item for prefix in prefixes for item in store.refs.list(prefix).items()):
         parts = ref[len(SNAPSHOTS_PREFIX):].split("/")
         if len(parts) == 2 and check_identifier_quietly(parts[0]) and SNAPSHOT_ID.fullmatch(parts[1]):
             located.append((ref, Located(parts[0], parts[1], ref, tag)))  # other refs there are not gitsnap's
@@ -246,13 +249,13 @@ def list_snapshots(store: GitStore, org: str | None = None) -> SnapshotList:
     return SnapshotList(snapshots=snapshots, unreadable=unreadable_refs(failures))
 
 
-def show_snapshot(store: GitStore, snapshot_id: str) -> SnapshotShow:
-    return SnapshotShow(snapshot=read_snapshot(store, find_snapshot(store, snapshot_id)))
+def show_snapshot(store: GitStore, snapshot_id: str, among: Collection[str] | None = None) -> SnapshotShow:
+    return SnapshotShow(snapshot=read_snapshot(store, find_snapshot(store, snapshot_id, among)))
 
 
-def delete_snapshot(store: GitStore, snapshot_id: str) -> SnapshotResult:
+def delete_snapshot(store: GitStore, snapshot_id: str, among: Collection[str] | None = None) -> SnapshotResult:
     """Delete the snapshot's tag ref (CAS); the tag object stays until git gc."""
-    located = find_snapshot(store, snapshot_id)
+    located = find_snapshot(store, snapshot_id, among)
     snapshot = read_snapshot(store, located)
     store.refs.delete(located.ref, located.tag)
     return SnapshotResult(message="Snapshot deleted", snapshot=snapshot)
@@ -262,7 +265,8 @@ def delete_snapshot(store: GitStore, snapshot_id: str) -> SnapshotResult:
 
 
 def apply_snapshot(store: GitStore, snapshot_id: str, to_org: str, to_name: str | None = None,
-                   user_id: str | None = None, replace_config: bool = False) -> ApplyResult:
+                   user_id: str | None = None, replace_config: bool = False,
+                   among: Collection[str] | None = None) -> ApplyResult:
     """Onboard an org from a snapshot: its pipelines, automations, prompts and templates.
 
     A new org gets a root commit holding them and an org.yaml of its own (no users, no stubs). An
@@ -274,7 +278,7 @@ def apply_snapshot(store: GitStore, snapshot_id: str, to_org: str, to_name: str 
         to_name = check_org_name(to_name)
     if user_id is not None:
         require_identifier("user", user_id)
-    located = find_snapshot(store, snapshot_id)
+    located = find_snapshot(store, snapshot_id, among)
     snapshot = read_snapshot(store, located)
     tree = store.objects.read_commit(snapshot.commit).tree
     author = author_identity(store, read_member(store, tree, located.org, user_id)) if user_id else None

@@ -83,6 +83,14 @@ def read_document(data: bytes, name: str, problems: _Problems, as_json: bool | N
     return None
 
 
+def load_document(data: bytes, name: str, as_json: bool | None = None) -> Any:
+    """One document's data (JSON with ``as_json``; else JSON or YAML by its first character); InvalidInput naming ``name``."""
+    problems = _Problems()
+    document = read_document(data, name, problems, as_json)
+    problems.raise_if_any(name)
+    return document
+
+
 def _yaml_problem(error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import orgs, prompts, snapshots, stubs
 from .gitstore import GitStore
@@ -83,15 +83,15 @@ class Store:
     # --- orgs ---
 
     def import_org(self, source: Source, user_id: str | None = None, message: str | None = None,
-                   progress: Progress | None = None, name: str | None = None,
+                   progress: Progress | None = None, name: str | None = None, *, org: str | None = None,
                    allow_secrets: Iterable[str] = (), redact_secrets: bool = False) -> ImportResult:
         """Replace an org's live state with a directory, a .json/.yaml document, its bytes or a binary stream.
 
-        ``name`` is how errors name a source that is not a path (``<stdin>``, ``<request body>``). A value
-        that looks like a secret refuses the import unless its fingerprint is in ``allow_secrets`` or
-        ``redact_secrets`` stores a reference instead.
+        ``name`` is how errors name a source that is not a path (``<stdin>``, ``<request body>``); with
+        ``org``, a source holding another org is refused. A value that looks like a secret refuses the
+        import unless its fingerprint is in ``allow_secrets`` or ``redact_secrets`` stores a reference.
         """
-        return orgs.import_org(self.git, source, user_id, message, progress, name,
+        return orgs.import_org(self.git, source, user_id, message, progress, name, org,
                                SecretPolicy(frozenset(allow_secrets), redact_secrets))
 
     def export_org(self, what: str, out: str | None = None, fmt: str | None = None) -> tuple[ExportResult, str | None]:
@@ -102,8 +102,13 @@ class Store:
         """The drift from the org's live state to ``source`` (what the platform exports now); nothing is written."""
         return orgs.drift(self.git, org, source, patch, name)
 
-    def list_orgs(self) -> OrgList:
-        return orgs.list_orgs(self.git)
+    def list_orgs(self, *, among: Collection[str] | None = None) -> OrgList:
+        """Every org (or only those ``among`` these) with its live commit and counts."""
+        return orgs.list_orgs(self.git, among)
+
+    def org_document(self, org_id: str) -> dict[str, Any]:
+        """The one-document form of an org's live state, as ``org export --format json`` prints it."""
+        return orgs.org_document(self.git, org_id)
 
     def org_log(self, org_id: str, limit: int | None = None) -> OrgLog:
         return orgs.org_log(self.git, org_id, limit)
@@ -117,15 +122,17 @@ class Store:
         return snapshots.create_snapshot(self.git, org, user_id, name, description, source, progress,
                                          SecretPolicy(frozenset(allow_secrets), redact_secrets))
 
-    def list_snapshots(self, org: str | None = None) -> SnapshotList:
-        """Every org snapshot (or one org's), newest first."""
-        return snapshots.list_snapshots(self.git, org)
+    # ``among``: look only in these orgs; a snapshot elsewhere is not found, exactly as one that does not exist.
 
-    def show_snapshot(self, snapshot_id: str) -> SnapshotShow:
-        return snapshots.show_snapshot(self.git, snapshot_id)
+    def list_snapshots(self, org: str | None = None, *, among: Collection[str] | None = None) -> SnapshotList:
+        """Every org snapshot (or one org's, or those of the orgs ``among``), newest first."""
+        return snapshots.list_snapshots(self.git, org, among)
 
-    def delete_snapshot(self, snapshot_id: str) -> SnapshotResult:
-        return snapshots.delete_snapshot(self.git, snapshot_id)
+    def show_snapshot(self, snapshot_id: str, *, among: Collection[str] | None = None) -> SnapshotShow:
+        return snapshots.show_snapshot(self.git, snapshot_id, among)
+
+    def delete_snapshot(self, snapshot_id: str, *, among: Collection[str] | None = None) -> SnapshotResult:
+        return snapshots.delete_snapshot(self.git, snapshot_id, among)
 
     def diff_snapshots(self, a: str, b: str, patch: bool = False) -> SnapshotDiff:
         """Entity- and field-level differences between two snapshots, orgs or revisions."""
@@ -134,9 +141,9 @@ class Store:
         return snapshot_diff.diff_states(self.git, a, b, patch)
 
     def apply_snapshot(self, snapshot_id: str, to_org: str, to_name: str | None = None, user_id: str | None = None,
-                       replace_config: bool = False) -> ApplyResult:
+                       replace_config: bool = False, *, among: Collection[str] | None = None) -> ApplyResult:
         """Onboard a new org from a snapshot's config (or, with ``replace_config``, replace an org's)."""
-        return snapshots.apply_snapshot(self.git, snapshot_id, to_org, to_name, user_id, replace_config)
+        return snapshots.apply_snapshot(self.git, snapshot_id, to_org, to_name, user_id, replace_config, among)
 
     def upgrade_snapshot(self, snapshot_id: str, *, to_orgs: Sequence[str] = (), all_from: str | None = None,
                          resolve: Mapping[str, str] | None = None, strategy: str | None = None,
@@ -152,6 +159,10 @@ class Store:
         return upgrade.upgrade_snapshot(self.git, snapshot_id, to_orgs, all_from, resolve, strategy, user_id, progress)
 
     # --- stub snapshots ---
+
+    def stub_org(self, stubref: str, *, among: Collection[str] | None = None, live_only: bool = False) -> str:
+        """The one org (of ``among``) holding the stub live or, unless ``live_only``, with snapshots of it."""
+        return stubs.stub_org(self.git, stubref, among, live_only)
 
     def save_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
                            name: str = "_default", chat: str | None = None, all_chats: bool = False,
@@ -181,6 +192,10 @@ class Store:
 
     # --- prompt versions ---
 
+    def prompt_org(self, prompt_id: str, *, among: Collection[str] | None = None, live_only: bool = False) -> str:
+        """The one org (of ``among``) holding the prompt live or, unless ``live_only``, with versions of it."""
+        return prompts.prompt_org(self.git, prompt_id, among, live_only)
+
     def create_prompt_version(self, prompt_id: str, *, org: str | None = None, text: str | None = None,
                               file: Source | None = None, label: str | None = None, display_version: str | None = None,
                               title: str | None = None, description: str | None = None,
@@ -203,9 +218,10 @@ class Store:
     def diff_prompt_versions(self, prompt_id: str, old: int, new: int, *, org: str | None = None) -> PromptVersionDiff:
         return prompts.diff_versions(self.git, prompt_id, old, new, org)
 
-    def restore_prompt_version(self, prompt_id: str, version: int, *, org: str | None = None) -> PromptRestoreResult:
-        """Make a version's text the live prompt's body, in one commit on the org's live branch."""
-        return prompts.restore_version(self.git, prompt_id, version, org)
+    def restore_prompt_version(self, prompt_id: str, version: int, *, org: str | None = None,
+                               user_id: str | None = None) -> PromptRestoreResult:
+        """Make a version's text the live prompt's body, in one commit on the org's live branch (authored by ``user_id``)."""
+        return prompts.restore_version(self.git, prompt_id, version, org, user_id)
 
     # --- secrets ---
 

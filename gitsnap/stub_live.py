@@ -7,7 +7,7 @@ Finding which org holds a stub, reading its state as blob ids, and committing a 
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from .errors import NotFound
@@ -49,9 +49,11 @@ def live_stub_of(store: GitStore, stub: Stub) -> LiveStub:
                     {place_of(f"{stub_dir(stub.stubref)}/{CHATS}/{name}").chat: sha for name, sha in chats.items()})
 
 
-def find_stub_org(store: GitStore, stubref: str, has_snapshots: Callable[[str], bool] | None = None) -> str:
-    """The one org whose live tree holds the stub (or, with ``has_snapshots``, that has snapshots of it)."""
-    return find_org(store, "stub", stubref, lambda tree: read_live_stub(store, tree, stubref) is not None, has_snapshots)
+def find_stub_org(store: GitStore, stubref: str, has_snapshots: Callable[[str], bool] | None = None,
+                  among: Collection[str] | None = None) -> str:
+    """The one org (of ``among``, when given) whose live tree holds the stub (or, with ``has_snapshots``, that has snapshots of it)."""
+    return find_org(store, "stub", stubref, lambda tree: read_live_stub(store, tree, stubref) is not None, has_snapshots,
+                    among)
 
 
 def stub_not_found(stubref: str, org: str) -> NotFound:

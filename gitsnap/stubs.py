@@ -6,7 +6,7 @@ org's tree is ``stub_live``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from .errors import Conflict, InvalidInput, NotFound, each_readable
 from .gitmessage import format_message
@@ -76,7 +76,17 @@ def _snapshot_org(store: GitStore, stubref: str, org: str | None) -> str:
     if org is not None:
         require_identifier("org", org)
         return org
-    return find_stub_org(store, stubref, lambda candidate: bool(store.refs.list(stub_refs_prefix(candidate, stubref) + "/")))
+    return stub_org(store, stubref)
+
+
+def stub_org(store: GitStore, stubref: str, among: Collection[str] | None = None, live_only: bool = False) -> str:
+    """The one org (of ``among``, when given) that holds the stub live or, unless ``live_only``, has snapshots of it."""
+    require_identifier("stubref", stubref)
+
+    def has_snapshots(candidate: str) -> bool:
+        return bool(store.refs.list(stub_refs_prefix(candidate, stubref) + "/"))
+
+    return find_stub_org(store, stubref, None if live_only else has_snapshots, among)
 
 
 def show_snapshot(store: GitStore, stubref: str, org: str | None, selector: Selector) -> StubSnapshotResult:

@@ -18,6 +18,7 @@ from .base import Group, State
 from .orgs import init, org, scan, verify
 from .prompts import prompt
 from .remotes import clone, pull, push, remote
+from .serve import serve, token
 from .snapshots import snapshot
 from .stubs import stub
 
@@ -68,6 +69,8 @@ cli.add_command(pull)
 cli.add_command(clone)
 cli.add_command(verify)
 cli.add_command(scan)
+cli.add_command(serve)
+cli.add_command(token)
 
 
 def _report(message_lines: list[str], title: str, as_json: bool, result: object | None = None) -> None:

@@ -1,0 +1,1 @@
+"""The seeds' endpoints, one module per resource; ``common`` holds what every route shares."""
