@@ -296,7 +296,10 @@ def list_versions(store: GitStore, prompt_id: str, org: str | None = None, limit
     if preview:
         contents = [store.trees.read_file(commit.tree, PROMPT_FILE) for commit in commits]
         texts = [_text_in(commit, content) for commit, content in zip(commits, contents)]
-    versions = [PromptVersionSnapshot(**_summary(ref, commit, current, text)) for commit, text in zip(commits, texts)]
+    # model_construct: every field is already of its type (read by this module); validating 10,000 of them
+    # again cost a sixth of a long list's time.
+    versions = [PromptVersionSnapshot.model_construct(**_summary(ref, commit, current, text))
+                for commit, text in zip(commits, texts)]
     return PromptVersionList(prompt_id=prompt_id, org_id=org, versions=versions)
 
 

@@ -52,7 +52,9 @@ class State:
             document = result.model_dump(mode="json", by_alias=True)
             if changes is not None:
                 document |= {"dryRun": True, "changes": [c.model_dump(mode="json", by_alias=True) for c in changes]}
-            click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+            # Indented for a person at a terminal; compact for a program, which also takes Python's C encoder
+            # (indent= makes json use its pure-Python one: a third of a 10,000-version list's time).
+            click.echo(json.dumps(document, indent=2 if sys.stdout.isatty() else None, ensure_ascii=False))
         else:
             text = human(result)
             if changes is not None:
