@@ -268,6 +268,26 @@ def parse_commit(sha: str, raw: bytes) -> CommitInfo:
                       author=parse_person(people[b"author"]), committer=parse_person(people[b"committer"]))
 
 
+def parse_tag(sha: str, raw: bytes) -> TagInfo:
+    """What TagInfo holds, read straight from an annotated tag's text; ValueError on an unusual shape.
+
+    A listing of 2,000 snapshots reads 2,000 tags: dulwich's parser (run twice, to parse and check)
+    was half of it.
+    """
+    header, _, message = raw.partition(b"\n\n")
+    fields: dict[bytes, bytes] = {}
+    for line in header.split(b"\n"):
+        key, _, value = line.partition(b" ")
+        if key in (b"object", b"type", b"tag", b"tagger") and key not in fields:
+            fields[key] = value
+    if len(fields) != 4 or fields[b"type"] != b"commit" or len(fields[b"object"]) != 40:
+        raise ValueError(f"tag {sha} is not a tag of a commit with a tagger")
+    if b"-----BEGIN " in message:  # a signed tag: dulwich's parser splits the signature off the message
+        raise ValueError(f"tag {sha} may carry a signature")
+    return TagInfo(id=sha, name=fields[b"tag"].decode("utf-8", "replace"), target=fields[b"object"].decode("ascii"),
+                   message=message.decode("utf-8", "replace"), tagger=parse_person(fields[b"tagger"]))
+
+
 def parse_person(value: bytes) -> Identity:
     """``Name <email> <seconds> <+hhmm>`` as an Identity; ValueError when it is not that."""
     ident, _, when = value.rpartition(b"> ")

@@ -20,7 +20,7 @@ from dulwich.objects import Blob, Commit, ShaFile, Tag, hex_to_sha, object_class
 from dulwich.pack import write_pack
 
 from .errors import NotFound, RepositoryError
-from .gitmessage import CommitInfo, Identity, TagInfo, parse_commit
+from .gitmessage import CommitInfo, Identity, TagInfo, parse_commit, parse_tag
 
 PACK_THRESHOLD = 64  # at least this many new objects go into one pack, not loose files
 
@@ -122,6 +122,10 @@ class Objects:
         type_num, raw = self.raw(sha)
         if type_num != Tag.type_num:
             raise NotFound(f"{sha} is not an annotated tag")
+        try:
+            return parse_tag(sha, raw)
+        except (ValueError, UnicodeDecodeError):  # an unusual shape: dulwich's full parser reads it or says why not
+            pass
         tag = self._parse(Tag, raw, sha)
         return TagInfo(id=sha, name=tag.name.decode("utf-8", "replace"), target=tag.object[1].decode(),
                        message=tag.message.decode("utf-8", "replace"),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from . import layout, yamlio
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError, each_readable
-from .gitmessage import check_one_line, check_text, format_message, message_body, printable
+from .gitmessage import check_one_line, check_text, format_message, printable, split_message
 from .gitstore import GitStore
 from .gittrees import TREE_MODE, Existing
 from .layout import CONFIG_COLLECTIONS, ORG_FILE
@@ -143,7 +143,7 @@ def read_snapshot(store: GitStore, located: Located) -> OrgSnapshot:
         tag = store.objects.read_tag(located.tag)
     except NotFound:
         raise RepositoryError(f"{located.ref} is not an annotated tag, so not a gitsnap snapshot")
-    trailers = tag.trailers
+    subject, description, trailers = split_message(tag.message)
 
     def trailer(key: str) -> str:
         values = trailers.get(key)
@@ -154,8 +154,8 @@ def read_snapshot(store: GitStore, located: Located) -> OrgSnapshot:
     if trailer("Snapshot-Id") != located.id:
         raise RepositoryError(f"{located.ref}: tag {tag.id} is snapshot {trailer('Snapshot-Id')}, not {located.id}")
     created_at = iso_utc(tag.tagger.time)
-    return OrgSnapshot(
-        id=located.id, name=tag.message.split("\n", 1)[0], description=message_body(tag.message),
+    return OrgSnapshot.model_construct(  # every field is a str read here: validating 2,000 again cost a fifth
+        id=located.id, name=subject, description=description,
         source_org_id=trailer("Source-Org"), source_org_name=trailer("Source-Org-Name"),
         source_user_id=trailer("Source-User"), source_user_email=trailer("Source-User-Email"),
         source_user_name=trailer("Source-User-Name"), counts=_parse_counts(located.ref, trailer("Counts")),
@@ -171,7 +171,7 @@ def _parse_counts(ref: str, text: str) -> Counts:
             counts[key] = int(value)
     if set(counts) != set(CONFIG_COLLECTIONS):
         raise RepositoryError(f"{ref}: cannot read the Counts trailer {text!r}")
-    return Counts(**counts)
+    return Counts.model_construct(**counts)
 
 
 def _format_counts(counts: Counts) -> str:
