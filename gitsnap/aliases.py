@@ -346,13 +346,13 @@ def delete_alias(store: GitStore, prompt_id: str, alias: str, org: str | None = 
     org = _org_of(store, prompt_id, org)
     author = _author(store, org, user_id)
     ref = alias_ref(org, prompt_id, alias)
-    empty = store.trees.build({})
 
     def build(tip: str | None) -> tuple[str | None, AliasDeleteResult]:
         current = _current(store, ref, tip)
         _check_expected(expected, current, f"alias {alias} of prompt {prompt_id} in org {org}")
         if current is None or current.deleted:
             raise _alias_not_found(store, prompt_id, org, alias, current)
+        empty = store.trees.build({})  # written once; a rebuild finds it there
         head = [("Deleted", "true"), ("Previous-Version", str(current.version))]
         message = format_message(f"Delete alias {alias} (was version {current.version})", "",
                                  _trailers(alias, reason, prompt_id, org, user_id, head))
