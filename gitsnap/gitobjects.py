@@ -28,11 +28,13 @@ PACK_THRESHOLD = 64  # at least this many new objects go into one pack, not loos
 class Objects:
     """A repository's objects (``<git dir>/objects``), read by id and written in bulk."""
 
-    def __init__(self, git_dir: str):
+    def __init__(self, git_dir: str, in_memory: bool = False):
         self._git_dir = git_dir
         self._dir = os.path.join(git_dir, "objects")
         self._store = DiskObjectStore(self._dir)
         self._packs: list = []  # the packs seen last, tried first by raw()
+        # A dry run writes here instead of to disk, and every read sees it first.
+        self._in_memory: dict[str, tuple[int, bytes]] | None = {} if in_memory else None
 
     def close(self) -> None:
         self._store.close()
@@ -54,6 +56,8 @@ class Objects:
         This is several times faster than dulwich's lookup, which lists the pack directory and parses
         every object, on walks of thousands of objects.
         """
+        if self._in_memory and sha in self._in_memory:
+            return self._in_memory[sha]
         try:
             binary = hex_to_sha(sha.encode("ascii"))
         except (ValueError, UnicodeEncodeError):
@@ -203,6 +207,9 @@ class Objects:
                 continue
             seen.add(sha)
             new_objects.append(obj)
+        if self._in_memory is not None:
+            self._in_memory.update((obj.id.decode(), (obj.type_num, obj.as_raw_string())) for obj in new_objects)
+            return
         with write_errors(self._git_dir):
             if len(new_objects) >= PACK_THRESHOLD:
                 self._write_pack(new_objects)

@@ -124,6 +124,10 @@ class Refs:
             time.sleep(patience.backoff(attempt))
         raise Conflict(f"{name} kept changing under {patience.attempts} attempts to update it; try again")
 
+    def moves(self) -> list[tuple[str, str | None, str | None]]:
+        """(ref, old, new) of what a dry run would have moved: nothing for a real repository."""
+        return []
+
     def delete(self, name: str, old: str) -> None:
         """Delete a ref if it still holds ``old``."""
         try:
@@ -132,3 +136,42 @@ class Refs:
             removed = False
         if not removed:
             raise Conflict(f"{name} changed while deleting it; nothing was deleted")
+
+
+class DryRunRefs(Refs):
+    """Refs whose compare-and-swaps are recorded, not made: a dry run computes everything and moves nothing."""
+
+    def __init__(self, git_dir: str, patience: Patience = Patience()):
+        super().__init__(git_dir, patience)
+        self._moved: dict[str, tuple[str | None, str | None]] = {}  # ref -> (value on disk, value now)
+
+    def read(self, name: str) -> str | None:
+        return self._moved[name][1] if name in self._moved else super().read(name)
+
+    def list(self, prefix: str) -> dict[str, str]:
+        found = super().list(prefix)
+        for name, (_, new) in self._moved.items():
+            if name.startswith(prefix) and new is None:
+                found.pop(name, None)
+            elif name.startswith(prefix):
+                found[name] = new
+        return found
+
+    def children(self, prefix: str) -> set[str]:
+        start = prefix.rstrip("/") + "/"
+        moved = {name[len(start):].split("/", 1)[0] for name, (_, new) in self._moved.items()
+                 if new is not None and name.startswith(start)}
+        return super().children(prefix) | moved
+
+    def swap(self, name: str, old: str | None, new: str | None) -> bool:
+        if self.read(name) != old:
+            return False
+        on_disk = self._moved[name][0] if name in self._moved else old
+        if on_disk == new:
+            self._moved.pop(name, None)
+        else:
+            self._moved[name] = (on_disk, new)
+        return True
+
+    def moves(self) -> list[tuple[str, str | None, str | None]]:
+        return [(name, old, new) for name, (old, new) in sorted(self._moved.items())]

@@ -26,13 +26,12 @@ from dulwich.client import (
 )
 from dulwich.config import ConfigFile
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, SendPackError
-from dulwich.file import FileLocked, GitFile
 from dulwich.object_store import MissingObjectFinder, ObjectStoreGraphWalker
 from dulwich.objects import ZERO_SHA, sha_to_hex
 from dulwich.pack import PACK_SPOOL_FILE_MAX_SIZE, REF_DELTA, UnpackedObject, full_unpacked_object
 from dulwich.repo import ParentsProvider
 
-from .errors import Conflict, InvalidInput, NotFound, RepositoryError
+from .errors import InvalidInput, NotFound, RepositoryError
 from .gitmessage import one_line_problem
 from .gitstore import GitStore
 from .progress import Progress
@@ -360,20 +359,15 @@ def write_remote(store: GitStore, name: str, items: list[tuple[str, str]] | None
 
     Returns False, changing nothing, unless the remote's presence is ``exists``.
     """
-    path = os.path.join(store.path, "config")
     key = (b"remote", name.encode())
-    try:
-        with GitFile(path, "wb") as locked:
-            config = ConfigFile.from_path(path)
-            if config.has_section(key) != exists:
-                locked.abort()
-                return False
-            if exists:
-                del config[key]
-            for item, value in items or []:
-                config.add(key, item.encode(), value.encode())
-            config.write_to_file(locked)
-    except FileLocked:
-        raise Conflict(f"{path} is being changed by another process; try again "
-                       f"(remove {path}.lock if no git or gitsnap is running)")
-    return True
+
+    def change(config: ConfigFile) -> bool:
+        if config.has_section(key) != exists:
+            return False
+        if exists:
+            del config[key]
+        for item, value in items or []:
+            config.add(key, item.encode(), value.encode())
+        return True
+
+    return store.update_config(change)

@@ -9,15 +9,17 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from functools import cached_property
 
 from dulwich.config import ConfigFile, StackedConfig
+from dulwich.file import FileLocked, GitFile
 from dulwich.repo import Repo, get_user_identity
 
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .gitmessage import Identity, local_offset, one_line_problem, parse_git_date
 from .gitobjects import Objects, write_errors, write_file
-from .gitrefs import Patience, Refs
+from .gitrefs import DryRunRefs, Patience, Refs
 from .gittrees import Trees
 
 # gc.auto=0: an automatic gc (dulwich's or git's) would pack refs under concurrent writers.
@@ -33,7 +35,8 @@ BARE_CONFIG = b"""[core]
 class GitStore:
     """A bare repository: ``objects``, ``trees`` and ``refs``, plus identity and revision parsing."""
 
-    def __init__(self, path: str | os.PathLike[str], patience: Patience = Patience()):
+    def __init__(self, path: str | os.PathLike[str], patience: Patience = Patience(), dry_run: bool = False):
+        """``dry_run``: new objects stay in memory and ref moves are recorded (``refs.moves()``), never made."""
         self.path = os.fspath(path)
         if not _is_git_dir(self.path):
             if os.path.exists(os.path.join(self.path, ".git")):
@@ -41,12 +44,17 @@ class GitStore:
                                    f"(gitsnap init --repo {self.path.rstrip('/')}-config.git)")
             raise NotFound(f"{self.path or repr(self.path)} is not a gitsnap repository "
                            f"(create one with: gitsnap init --repo {self.path or 'PATH'})", title="Repository not found")
-        self.objects = Objects(self.path)
+        self.dry_run = dry_run
+        self.objects = Objects(self.path, in_memory=dry_run)
         self.trees = Trees(self.objects)
-        self.refs = Refs(self.path, patience)
+        self.refs = (DryRunRefs if dry_run else Refs)(self.path, patience)
 
     def close(self) -> None:
         self.objects.close()
+
+    def scratch(self) -> GitStore:
+        """This repository seen through a dry run: what is built in it stays in memory."""
+        return GitStore(self.path, self.refs.patience, dry_run=True)
 
     @classmethod
     def init(cls, path: str | os.PathLike[str]) -> tuple[GitStore, bool]:
@@ -71,6 +79,21 @@ class GitStore:
     def config(self) -> ConfigFile:
         """The repository's own git config (re-read each time: another process may change it)."""
         return ConfigFile.from_path(os.path.join(self.path, "config"))
+
+    def update_config(self, change: Callable[[ConfigFile], bool]) -> bool:
+        """Run ``change`` on the config, holding ``config.lock`` from read to write; it returns False to write nothing."""
+        path = os.path.join(self.path, "config")
+        try:
+            with write_errors(self.path), GitFile(path, "wb") as locked:
+                config = ConfigFile.from_path(path)
+                if not change(config):
+                    locked.abort()
+                    return False
+                config.write_to_file(locked)
+        except FileLocked:
+            raise Conflict(f"{path} is being changed by another process; try again "
+                           f"(remove {path}.lock if no git or gitsnap is running)") from None
+        return True
 
     @cached_property
     def config_stack(self) -> StackedConfig:

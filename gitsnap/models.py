@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -112,6 +113,10 @@ class Stub(_Record):
     chats: dict[Identifier, dict[str, Any]] = {}
 
 
+def _dotted(loc: tuple) -> str:
+    return ".".join(map(str, loc))
+
+
 class OrgExport(BaseModel):
     """The one-document form of an org; missing collections are empty."""
 
@@ -127,6 +132,9 @@ class OrgExport(BaseModel):
     # Entity files of a directory import that are byte-identical to the live tree's blobs (path ->
     # blob id): they were validated when first imported, so they are reused, not re-read.
     _unchanged_files: dict[str, str] = PrivateAttr(default_factory=dict)
+    # Names the file (or document path) a location points to: ("pipelines", 3) -> "dir/pipelines/x.yaml".
+    _where: Callable[[tuple], str] = PrivateAttr(default_factory=lambda: _dotted)  # a factory: a default
+    # function would be found on the class and bound as a method
 
 
 
@@ -157,6 +165,22 @@ class TreeChanges(Result):
     changed: int = 0
 
 
+class SecretFinding(Result):
+    """A value that looks like a credential: where it is, what kind, its keyed fingerprint; never the value."""
+
+    where: str  # the file, or the document and entity path, or ref:path for what is already stored
+    field: str
+    kind: str
+    fingerprint: str
+
+
+class ScanResult(Result):
+    """``gitsnap scan``: the secrets already in the repository."""
+
+    scanned: int  # blobs read
+    findings: list[SecretFinding]
+
+
 class ImportResult(Result):
     message: str
     skipped: bool
@@ -166,6 +190,7 @@ class ImportResult(Result):
     tree: str
     files: TreeChanges
     counts: Counts
+    redacted: list[SecretFinding] = Field(default=[], exclude_if=lambda found: not found)
 
 
 class OrgSummary(Result):
@@ -247,6 +272,7 @@ class StubSnapshotResult(Result):
     snapshot: StubSnapshot
     saved: bool = Field(default=False, exclude=True)
     commit: str = Field(exclude=True)
+    redacted: list[SecretFinding] = Field(default=[], exclude_if=lambda found: not found)
     chat_name: str | None = Field(default=None, exclude=True)
     children: list[ChildSnapshot] = Field(default=[], exclude=True)
 
@@ -373,7 +399,7 @@ class DiffSide(Result):
 
     spec: str
     kind: Literal["snapshot", "org", "revision", "source"]
-    commit: str
+    commit: str | None  # None for a source (what the platform exports now) and for an org not created yet
     snapshot_id: str | None = Field(default=None, serialization_alias="snapshotId")
     name: str | None = None  # the snapshot's name
 
@@ -387,6 +413,19 @@ class SnapshotDiff(Result):
     collections: dict[str, CollectionDiff]
     other_files: list[str] = Field(serialization_alias="otherFiles")
     patch: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.org or self.other_files or any(not c.empty for c in self.collections.values()))
+
+
+class RefChange(Result):
+    """A ref a dry run would move: its value now and after (None: absent); for a live branch, the entity diff."""
+
+    ref: str
+    old: str | None
+    new: str | None
+    diff: SnapshotDiff | None = Field(default=None, exclude_if=lambda diff: diff is None)
 
 
 class ApplyResult(Result):

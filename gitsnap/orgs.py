@@ -20,6 +20,7 @@ from .gitstore import GitStore
 from .gittrees import BLOB_MODE, Existing, TreeSpec
 from .models import (
     Counts,
+    DiffSide,
     ExportResult,
     ImportResult,
     LogEntry,
@@ -27,14 +28,18 @@ from .models import (
     OrgList,
     OrgLog,
     OrgSummary,
+    RefChange,
+    SnapshotDiff,
     TreeChanges,
     User,
     check_identifier,
     iso_utc,
+    require_identifier,
     unreadable_refs,
 )
 from .progress import Progress
-from .sources import Source, load_export
+from .secretguard import SecretPolicy, guard_export
+from .sources import Source, load_export, source_name
 
 ORGS_PREFIX = "refs/heads/orgs/"
 
@@ -149,9 +154,10 @@ def find_user(users: list[User], user_id: str, org_id: str) -> User:
 
 
 def import_org(store: GitStore, source: Source, user_id: str | None = None, message: str | None = None,
-               progress: Progress | None = None, name: str | None = None) -> ImportResult:
+               progress: Progress | None = None, name: str | None = None,
+               secrets: SecretPolicy = SecretPolicy()) -> ImportResult:
     """Replace an org's live state with ``source``; no commit when nothing changed."""
-    return commit_export(store, load_source(store, source, progress, name), user_id, message)
+    return commit_export(store, load_source(store, source, progress, name), user_id, message, secrets)
 
 
 def load_source(store: GitStore, source: Source, progress: Progress | None = None, name: str | None = None) -> OrgExport:
@@ -172,13 +178,15 @@ def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
     return files
 
 
-def commit_export(store: GitStore, export: OrgExport, user_id: str | None, message: str | None) -> ImportResult:
-    """Commit an validated export as the org's live state (CAS on the live branch)."""
+def commit_export(store: GitStore, export: OrgExport, user_id: str | None, message: str | None,
+                  secrets: SecretPolicy = SecretPolicy()) -> ImportResult:
+    """Commit a validated export as the org's live state (CAS on the live branch), its secrets refused first."""
     org = export.org
     if message is not None:
         check_one_line("commit message", message)
     author = author_identity(store, _import_user(store, export, user_id)) if user_id else None
-    spec = layout.tree_spec(export, {path: Existing(BLOB_MODE, sha) for path, sha in export._unchanged_files.items()})
+    redacted = guard_export(store, export, secrets)
+    spec = export_tree_spec(export)
 
     def build(tip: str | None) -> tuple[str | None, ImportResult]:
         parent_tree = store.objects.read_commit(tip).tree if tip else None
@@ -187,15 +195,41 @@ def commit_export(store: GitStore, export: OrgExport, user_id: str | None, messa
         counts = count_config(store, tree)
         if tip and tree == parent_tree:
             return None, ImportResult(message="No changes", skipped=True, org_id=org.id, org_name=org.name,
-                                      commit=tip, tree=tree, files=changes, counts=counts)
+                                      commit=tip, tree=tree, files=changes, counts=counts, redacted=redacted)
         trailers = [("Org", org.id)] + ([("User", user_id)] if user_id else [])
         subject = message or f"Import {printable(org.name)}"
         body = f"{changes.added} files added, {changes.changed} changed, {changes.removed} removed"
         commit = store.write_commit(tree, [tip] if tip else [], format_message(subject, body, trailers), author)
         return commit, ImportResult(message="Imported", skipped=False, org_id=org.id, org_name=org.name,
-                                    commit=commit, tree=tree, files=changes, counts=counts)
+                                    commit=commit, tree=tree, files=changes, counts=counts, redacted=redacted)
 
     return store.refs.update(org_ref(org.id), build)
+
+
+def export_tree_spec(export: OrgExport) -> TreeSpec:
+    """The org tree of a validated export, its unchanged directory files reused by blob id."""
+    return layout.tree_spec(export, {path: Existing(BLOB_MODE, sha) for path, sha in export._unchanged_files.items()})
+
+
+def drift(store: GitStore, org_id: str, source: Source, patch: bool = False, name: str | None = None) -> SnapshotDiff:
+    """What differs from the org's live state to ``source`` (what the platform exports now); nothing is written.
+
+    Unchanged files of a directory source are compared by blob id without being parsed, and equal
+    subtrees are never read: an unchanged org costs reading its files and hashing them.
+    """
+    from .snapshot_diff import diff_trees
+
+    require_identifier("org", org_id)
+    tip = org_tip(store, org_id)
+    export = load_source(store, source, name=name)
+    shown = source_name(source, name)
+    if export.org.id != org_id:
+        raise InvalidInput(f"{shown} holds org {export.org.id}, not {org_id}; nothing was compared")
+    scratch = store.scratch()  # the source's tree is built in memory only
+    tree = scratch.trees.build(export_tree_spec(export))
+    live = DiffSide(spec=org_id, kind="org", commit=tip)
+    return diff_trees(scratch, live, store.objects.read_commit(tip).tree,
+                      DiffSide(spec=shown, kind="source", commit=None), tree, patch)
 
 
 def _import_user(store: GitStore, export: OrgExport, user_id: str) -> User:
@@ -340,6 +374,22 @@ def org_refs(store: GitStore) -> list[tuple[str, str]]:
     found = store.refs.list(ORGS_PREFIX)
     return sorted((ref[len(ORGS_PREFIX):], tip) for ref, tip in found.items()
                   if check_identifier_quietly(ref[len(ORGS_PREFIX):]))
+
+
+def ref_changes(store: GitStore) -> list[RefChange]:
+    """The refs a dry run moved, each live branch with the entity/field diff of its change."""
+    from .snapshot_diff import diff_trees
+
+    changes = []
+    for ref, old, new in store.refs.moves():
+        diff = None
+        if ref.startswith(ORGS_PREFIX):
+            before = DiffSide(spec=ref, kind="revision", commit=old)
+            after = DiffSide(spec=ref, kind="revision", commit=new)
+            tree = {sha: store.objects.read_commit(sha).tree if sha else None for sha in (old, new)}
+            diff = diff_trees(store, before, tree[old], after, tree[new])
+        changes.append(RefChange(ref=ref, old=old, new=new, diff=diff))
+    return changes
 
 
 def list_orgs(store: GitStore) -> OrgList:

@@ -14,8 +14,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import yaml
+
 from . import yamlio
-from .errors import NotFound
+from .errors import NotFound, RepositoryError
 from .gitstore import GitStore
 from .layout import CHATS, CONFIG_COLLECTIONS, ORG, STUBS, place_of
 from .models import (
@@ -52,7 +54,14 @@ def resolve_side(store: GitStore, spec: str) -> DiffSide:
 def diff_states(store: GitStore, a: str, b: str, patch: bool = False) -> SnapshotDiff:
     """What changed from ``a`` to ``b``, entity by entity; with ``patch`` also a unified YAML diff."""
     side_a, side_b = resolve_side(store, a), resolve_side(store, b)
-    files = list(store.trees.diff(store.objects.read_commit(side_a.commit).tree, store.objects.read_commit(side_b.commit).tree))
+    trees = (store.objects.read_commit(side.commit).tree for side in (side_a, side_b))
+    return diff_trees(store, side_a, next(trees), side_b, next(trees), patch)
+
+
+def diff_trees(store: GitStore, side_a: DiffSide, tree_a: str | None, side_b: DiffSide, tree_b: str | None,
+               patch: bool = False) -> SnapshotDiff:
+    """The entity/field differences between two org trees (None: no tree yet); only differing blobs are read."""
+    files = list(store.trees.diff(tree_a, tree_b))
     raw: dict[str, bytes] = {}
 
     def read(sha: str | None) -> bytes | None:
@@ -64,7 +73,11 @@ def diff_states(store: GitStore, a: str, b: str, patch: bool = False) -> Snapsho
 
     def load(sha: str | None) -> Any:
         data = read(sha)
-        return None if data is None else yamlio.load(data)
+        try:
+            return None if data is None else yamlio.load(data)
+        except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError) as error:
+            raise RepositoryError(f"blob {sha} is not YAML gitsnap can read ({str(error).splitlines()[0]}); "
+                                  "gitsnap verify names its file") from error
 
     org: list[FieldChange] = []
     collections = {name: CollectionDiff() for name in DIFF_COLLECTIONS}

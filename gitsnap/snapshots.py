@@ -48,6 +48,7 @@ from .orgs import (
     org_tip,
 )
 from .progress import Progress
+from .secretguard import SecretPolicy
 from .sources import Source, source_name
 
 SNAPSHOTS_PREFIX = "refs/tags/snapshots/"
@@ -189,7 +190,8 @@ def read_member(store: GitStore, tree: str, org: str, user_id: str) -> User:
 
 
 def create_snapshot(store: GitStore, org: str, user_id: str, name: str, description: str = "",
-                    source: Source | None = None, progress: Progress | None = None) -> SnapshotResult:
+                    source: Source | None = None, progress: Progress | None = None,
+                    secrets: SecretPolicy = SecretPolicy()) -> SnapshotResult:
     """Tag the org's live commit (after importing ``source`` when given) as a new snapshot.
 
     Everything is checked before anything is written: with ``source``, a bad name, a source for
@@ -198,7 +200,7 @@ def create_snapshot(store: GitStore, org: str, user_id: str, name: str, descript
     name, description = check_name(name), check_description(description)
     require_identifier("org", org)
     require_identifier("user", user_id)
-    imported = _import_source(store, org, user_id, source, progress) if source is not None else None
+    imported = _import_source(store, org, user_id, source, progress, secrets) if source is not None else None
     tip = imported.commit if imported else org_tip(store, org)
     tree = store.objects.read_commit(tip).tree
     user = read_member(store, tree, org, user_id)
@@ -217,12 +219,13 @@ def create_snapshot(store: GitStore, org: str, user_id: str, name: str, descript
     return SnapshotResult(message="Snapshot created", snapshot=read_snapshot(store, located), imported=imported)
 
 
-def _import_source(store: GitStore, org: str, user_id: str, source: Source, progress: Progress | None) -> ImportResult:
+def _import_source(store: GitStore, org: str, user_id: str, source: Source, progress: Progress | None,
+                   secrets: SecretPolicy) -> ImportResult:
     """Make ``source`` the org's live state; the user is checked among its users before the commit."""
     export = load_source(store, source, progress)
     if export.org.id != org:
         raise InvalidInput(f"{source_name(source)} holds org {export.org.id}, not {org} (--org); nothing was written")
-    return commit_export(store, export, user_id, None)
+    return commit_export(store, export, user_id, None, secrets)
 
 
 def list_snapshots(store: GitStore, org: str | None = None) -> SnapshotList:

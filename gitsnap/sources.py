@@ -194,7 +194,7 @@ def load_export(source: Source, progress: Progress | None = None, live_files: Li
         raise InvalidInput(f"{name}: expected a mapping with org, users, pipelines, automations, prompts, templates, "
                            f"stubs; got {_type_name(document)}")
     export = validate_export(document, name, where)
-    export._unchanged_files = unchanged
+    export._unchanged_files, export._where = unchanged, where
     return export
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from . import aliases, orgs, prompts, snapshots, stubs
 from .gitstore import GitStore
@@ -26,8 +26,10 @@ from .models import (
     PromptVersionResult,
     PullResult,
     PushResult,
+    RefChange,
     RemoteList,
     RemoteResult,
+    ScanResult,
     SnapshotDiff,
     SnapshotList,
     SnapshotResult,
@@ -40,15 +42,25 @@ from .models import (
 )
 from .names import DEFAULT_REPO
 from .progress import Progress
+from .secretguard import SecretPolicy
 from .sources import Source
 
 
 class Store:
     """A gitsnap repository (a bare git repository); a context manager that closes it on exit."""
 
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_REPO):
-        self.git = GitStore(path)
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_REPO, dry_run: bool = False):
+        """``dry_run``: every operation computes all it would do and moves no ref (see ``planned_changes``)."""
+        self.git = GitStore(path, dry_run=dry_run)
         self.path = self.git.path
+
+    @property
+    def dry_run(self) -> bool:
+        return self.git.dry_run
+
+    def planned_changes(self) -> list[RefChange]:
+        """In a dry run, each ref the operations so far would have moved, live branches with their entity diff."""
+        return orgs.ref_changes(self.git)
 
     def close(self) -> None:
         """Release the repository's open pack files."""
@@ -71,16 +83,24 @@ class Store:
     # --- orgs ---
 
     def import_org(self, source: Source, user_id: str | None = None, message: str | None = None,
-                   progress: Progress | None = None, name: str | None = None) -> ImportResult:
+                   progress: Progress | None = None, name: str | None = None,
+                   allow_secrets: Iterable[str] = (), redact_secrets: bool = False) -> ImportResult:
         """Replace an org's live state with a directory, a .json/.yaml document, its bytes or a binary stream.
 
-        ``name`` is how errors name a source that is not a path (``<stdin>``, ``<request body>``).
+        ``name`` is how errors name a source that is not a path (``<stdin>``, ``<request body>``). A value
+        that looks like a secret refuses the import unless its fingerprint is in ``allow_secrets`` or
+        ``redact_secrets`` stores a reference instead.
         """
-        return orgs.import_org(self.git, source, user_id, message, progress, name)
+        return orgs.import_org(self.git, source, user_id, message, progress, name,
+                               SecretPolicy(frozenset(allow_secrets), redact_secrets))
 
     def export_org(self, what: str, out: str | None = None, fmt: str | None = None) -> tuple[ExportResult, str | None]:
         """Export an org (or any revision) as a directory or a document."""
         return orgs.export_org(self.git, what, out, fmt)
+
+    def org_diff(self, org: str, source: Source, patch: bool = False, name: str | None = None) -> SnapshotDiff:
+        """The drift from the org's live state to ``source`` (what the platform exports now); nothing is written."""
+        return orgs.drift(self.git, org, source, patch, name)
 
     def list_orgs(self) -> OrgList:
         return orgs.list_orgs(self.git)
@@ -91,9 +111,11 @@ class Store:
     # --- org snapshots ---
 
     def create_snapshot(self, org: str, user_id: str, name: str, description: str = "",
-                        source: Source | None = None, progress: Progress | None = None) -> SnapshotResult:
+                        source: Source | None = None, progress: Progress | None = None,
+                        allow_secrets: Iterable[str] = (), redact_secrets: bool = False) -> SnapshotResult:
         """Tag the org's live commit as a named snapshot (importing ``source`` first when given)."""
-        return snapshots.create_snapshot(self.git, org, user_id, name, description, source, progress)
+        return snapshots.create_snapshot(self.git, org, user_id, name, description, source, progress,
+                                         SecretPolicy(frozenset(allow_secrets), redact_secrets))
 
     def list_snapshots(self, org: str | None = None) -> SnapshotList:
         """Every org snapshot (or one org's), newest first."""
@@ -120,10 +142,12 @@ class Store:
 
     def save_stub_snapshot(self, stubref: str, *, org: str | None = None, snapshot_type: str = "stub",
                            name: str = "_default", chat: str | None = None, all_chats: bool = False,
-                           children: Mapping[str, str] | None = None, source: Source | None = None) -> StubSnapshotResult:
+                           children: Mapping[str, str] | None = None, source: Source | None = None,
+                           allow_secrets: Iterable[str] = (), redact_secrets: bool = False) -> StubSnapshotResult:
         """Save a stub (with all or chosen chats as children) or one GPT chat task under a name."""
         selector = stubs.Selector(snapshot_type, name, chat)
-        return stubs.save_snapshot(self.git, stubref, org, selector, all_chats, children, source)
+        return stubs.save_snapshot(self.git, stubref, org, selector, all_chats, children, source,
+                                   SecretPolicy(frozenset(allow_secrets), redact_secrets))
 
     def list_stub_snapshots(self, stubref: str, *, org: str | None = None) -> StubSnapshotList:
         return stubs.list_snapshots(self.git, stubref, org)
@@ -197,6 +221,14 @@ class Store:
                              limit: int | None = None) -> AliasHistory:
         """Every move of an alias, newest first, its deletions included."""
         return aliases.alias_history(self.git, prompt_id, alias, org, limit)
+
+    # --- secrets ---
+
+    def scan(self, all_history: bool = False) -> ScanResult:
+        """Values that look like secrets in every org's live tree, or in every blob of gitsnap's refs."""
+        from . import secretguard
+
+        return secretguard.scan_repository(self.git, all_history)
 
     # --- verify ---
 

@@ -27,6 +27,7 @@ from .models import (
     unreadable_refs,
 )
 from .orgs import org_ref, org_tip, write_live
+from .secretguard import SecretPolicy, guard_stub
 from .sources import Source, load_stub, source_name
 from .stub_live import (
     LiveStub,
@@ -115,7 +116,7 @@ def _is_live(store: GitStore, org: str, stubref: str) -> bool:
 
 def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selector: Selector = Selector(),
                   all_chats: bool = False, children: Mapping[str, str] | None = None,
-                  source: Source | None = None) -> StubSnapshotResult:
+                  source: Source | None = None, secrets: SecretPolicy = SecretPolicy()) -> StubSnapshotResult:
     """Save the stub's (or one chat's) live state under a name; children first, then the parent.
 
     Everything is validated before anything is written. With ``source`` the stub document becomes
@@ -128,6 +129,9 @@ def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selecto
     document = load_stub(source) if source is not None else None
     if document is not None and document.stubref != stubref:
         raise InvalidInput(f"{source_name(source)}: stubref {document.stubref!r} is not {stubref!r}, the stub being saved")
+    redacted = []
+    if document is not None:
+        document, redacted = guard_stub(store, document, source_name(source), secrets)
     if org is None:
         org = find_stub_org(store, stubref)
     else:
@@ -144,13 +148,13 @@ def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selecto
         commit_stub_document(store, org, document)
     if selector.type == CHAT_TYPE:
         saved, was_saved = save_one(store, org, stubref, selector, live.chats[selector.chat], [])
-        return snapshot_result(store, org, stubref, saved, was_saved)
+        return snapshot_result(store, org, stubref, saved, was_saved).model_copy(update={"redacted": redacted})
     child_refs = []
     for key, chat in sorted(chosen.items()):
         child, _ = save_one(store, org, stubref, Selector(CHAT_TYPE, selector.name, chat), live.chats[chat], [])
         child_refs.append(child.child_of(key))
     saved, was_saved = save_one(store, org, stubref, selector, live.stub_blob, child_refs)
-    return snapshot_result(store, org, stubref, saved, was_saved)
+    return snapshot_result(store, org, stubref, saved, was_saved).model_copy(update={"redacted": redacted})
 
 
 def _check_children(selector: Selector, all_chats: bool, children: dict[str, str]) -> None:

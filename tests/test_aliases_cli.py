@@ -259,6 +259,26 @@ def test_an_unknown_prompt_is_exit_3(repo3):
     assert alias(repo3, "list", "nope").exit_code == 3
 
 
+# --- dry run (the git layer's: objects kept in memory, each CAS recorded) -----------------------------------
+
+
+@pytest.mark.parametrize("command", [["set", PROMPT, "production", "3", "--reason", "r"],
+                                     ["set", PROMPT, "staging", "production"], ["delete", PROMPT, "production"]])
+def test_a_dry_run_moves_nothing_and_names_the_move_the_real_run_makes(repo3, command):
+    alias(repo3, "set", PROMPT, "production", "2")
+    dates = {"GIT_COMMITTER_DATE": "1778835600 +0000", "GIT_AUTHOR_DATE": "1778835600 +0000"}
+    before = all_refs(repo3)
+    dry = alias(repo3, *command, "--dry-run", "--json", env=dates)
+    assert dry.exit_code == 0, dry.stderr
+    assert all_refs(repo3) == before
+    real = alias(repo3, *command, "--json", env=dates)
+    after = all_refs(repo3)
+    moved = {ref: (before.get(ref), after[ref]) for ref in after if before.get(ref) != after[ref]}
+    assert {c["ref"]: (c["old"], c["new"]) for c in dry.json["changes"]} == moved and len(moved) == 1
+    assert {k: v for k, v in dry.json.items() if k not in ("dryRun", "changes")} == real.json
+    clean(repo3)
+
+
 # --- help --------------------------------------------------------------------------------------------------
 
 

@@ -60,3 +60,34 @@ def test_every_command_has_help_with_an_example():
 def test_every_leaf_command_takes_json():
     leaves = [(path, c) for path, c in walk_commands(cli) if not isinstance(c, click.Group)]
     assert leaves and all(any("--json" in p.opts for p in c.params) for _, c in leaves)
+
+
+HEAVY = ("pydantic", "dulwich", "yaml", "fastapi", "uvicorn", "jwt")
+
+
+def loaded_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The top-level packages among HEAVY a real ``gitsnap`` process has imported when it exits."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import atexit, sys\n"
+             f"atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))) + '\\n'))\n"
+             f"sys.argv = ['gitsnap', *{list(args)!r}]\n"
+             "from gitsnap.cli import main\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, env={**os.environ, **(env or {})})
+    line = next(line for line in result.stderr.decode().splitlines() if line.startswith("LOADED"))
+    return set(line.split()[1:])
+
+
+def test_help_version_and_completion_import_neither_pydantic_nor_dulwich():
+    assert loaded_modules("--help") == set()
+    assert loaded_modules("--version") == set()
+    assert loaded_modules("org", "--help") == set()
+    assert loaded_modules(env={"_GITSNAP_COMPLETE": "bash_complete", "COMP_WORDS": "gitsnap org i",
+                               "COMP_CWORD": "2"}) == set()
+
+
+def test_a_command_imports_the_library_but_not_the_server_stack(tmp_path):
+    loaded = loaded_modules("--repo", str(tmp_path / "r.git"), "init")
+    assert "pydantic" in loaded and not loaded & {"fastapi", "uvicorn", "jwt"}

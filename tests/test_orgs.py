@@ -207,17 +207,3 @@ def test_a_stale_ref_lock_is_named_and_nothing_moves(acme_repo, tmp_path):
     assert f"remove {lock}" in result.stderr and len(result.stderr.splitlines()) == 1
     assert all_refs(acme_repo) == before
 
-
-def test_a_ref_lock_released_by_its_writer_is_waited_for(acme_repo, tmp_path):
-    import threading
-
-    lock = acme_repo / "refs" / "heads" / "orgs" / f"{ACME_ID}.lock"
-    lock.write_text("")
-    threading.Timer(0.3, lock.unlink).start()
-    doc = json.loads((FIXTURES / "acme.json").read_text())
-    doc["org"]["name"] = "Acme Renamed"
-    (tmp_path / "renamed.json").write_text(json.dumps(doc))
-    with Store(acme_repo) as store:
-        result = store.import_org(str(tmp_path / "renamed.json"))
-    assert not result.skipped and git(acme_repo, "rev-parse", f"refs/heads/orgs/{ACME_ID}").strip() == result.commit
-    assert len(git(acme_repo, "rev-list", f"refs/heads/orgs/{ACME_ID}").split()) == 2

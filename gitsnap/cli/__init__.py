@@ -15,7 +15,7 @@ import click
 from .. import __version__
 from ..errors import GitsnapError, InvalidInput
 from .base import Group, State
-from .orgs import init, org, verify
+from .orgs import init, org, scan, verify
 from .prompts import prompt
 from .remotes import clone, pull, push, remote
 from .snapshots import snapshot
@@ -67,6 +67,7 @@ cli.add_command(push)
 cli.add_command(pull)
 cli.add_command(clone)
 cli.add_command(verify)
+cli.add_command(scan)
 
 
 def _report(message_lines: list[str], title: str, as_json: bool, result: object | None = None) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import Group, State, pass_state, short, table
+from .base import Group, State, dry_run_option, pass_state, short, table
 
 if TYPE_CHECKING:
     from ..models import AliasDeleteResult, AliasHistory, AliasList, AliasSetResult
@@ -40,6 +40,7 @@ Example:
   gitsnap prompt alias set 65f9b1c2e8a1d4e001a0b1c4 production staging --expect 3
   gitsnap prompt alias set 65f9b1c2e8a1d4e001a0b1c4 staging latest --expect none
 """)
+@dry_run_option
 @click.argument("prompt_id")
 @click.argument("name", metavar="ALIAS")
 @click.argument("version", metavar="N")
@@ -121,6 +122,7 @@ Example:
   gitsnap prompt alias delete 65f9b1c2e8a1d4e001a0b1c4 staging
   gitsnap prompt alias delete 65f9b1c2e8a1d4e001a0b1c4 staging --expect 3 --reason "Release done"
 """)
+@dry_run_option
 @click.argument("prompt_id")
 @click.argument("name", metavar="ALIAS")
 @ORG_OPTION

@@ -25,6 +25,8 @@ class State:
 
     repo: str = DEFAULT_REPO
     as_json: bool = False
+    dry_run: bool = False
+    secrets: dict[str, Any] = field(default_factory=dict)  # allow_secrets, redact_secrets for the Store call
     argv: list[str] = field(default_factory=list)
     _store: Store | None = field(default=None, repr=False)
 
@@ -33,7 +35,7 @@ class State:
         if self._store is None:
             from ..store import Store
 
-            self._store = Store(self.repo)
+            self._store = Store(self.repo, dry_run=self.dry_run)
         return self._store
 
     def close(self) -> None:
@@ -45,10 +47,18 @@ class State:
 
         Refs a listing could not read are named on stderr either way (they are in the JSON too).
         """
+        changes = self.store.planned_changes() if self.dry_run else None
         if self.as_json:
-            click.echo(json.dumps(result.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
+            document = result.model_dump(mode="json", by_alias=True)
+            if changes is not None:
+                document |= {"dryRun": True, "changes": [c.model_dump(mode="json", by_alias=True) for c in changes]}
+            click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         else:
             text = human(result)
+            if changes is not None:
+                from .diffs import render_changes
+
+                text = "\n".join(["Dry run: nothing was written. The command would report:", text, render_changes(changes)])
             if text:
                 click.echo(text)
         for unreadable in getattr(result, "unreadable", []):
@@ -120,6 +130,34 @@ class Group(click.Group):
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def _set_dry_run(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(State).dry_run = True
+
+
+def secret_options(command: Callable) -> Callable:
+    """--allow-secret FINGERPRINT (repeatable) and --redact, kept in the state for the command's Store call."""
+
+    def keep(name: str) -> Callable:
+        def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+            ctx.ensure_object(State).secrets[name] = value
+        return callback
+
+    allow = click.option("--allow-secret", "allow_secrets", multiple=True, metavar="FINGERPRINT", expose_value=False,
+                         callback=keep("allow_secrets"),
+                         help="Let a value through that looks like a secret but is not, by the fingerprint the "
+                              "refusal named (repeatable).")
+    redact = click.option("--redact", is_flag=True, expose_value=False, callback=keep("redact_secrets"),
+                          help="Store ${secret:<fingerprint>} instead of each value that looks like a secret, "
+                               "and report it.")
+    return allow(redact(command))
+
+
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, expose_value=False, callback=_set_dry_run, is_eager=True,
+    help="Compute everything and show what would change (refs old -> new, entity diffs); write nothing.")
 
 
 def short(sha: str) -> str:

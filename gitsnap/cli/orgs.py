@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import Command, Group, State, pass_state, short, table
+from .base import Command, Group, State, dry_run_option, pass_state, secret_options, short, table
 from .base import source as source_of
 
 if TYPE_CHECKING:
@@ -62,12 +62,48 @@ def _render_verify(result: VerifyResult) -> str:
     return "\n".join([f"{len(result.problems)} problems in {summary}:", *problems])
 
 
+@click.command(cls=Command)
+@click.option("--all-history", is_flag=True, help="Every blob reachable from gitsnap's refs, not only the live trees.")
+@pass_state
+@click.pass_context
+def scan(ctx: click.Context, state: State, all_history: bool) -> None:
+    """Find values that look like secrets already in the repository; exit 1 when there is any.
+
+    By default every org's live tree; with --all-history every blob of every gitsnap ref
+    (snapshots, prompt versions, stub snapshots, old commits). Each finding names its ref and
+    file, the field, the kind and a fingerprint, never the value. Imports refuse such values
+    before they are written (see --allow-secret and --redact on org import).
+
+    \b
+    Example:
+      gitsnap scan
+      gitsnap scan --all-history --json
+    """
+    result = state.store.scan(all_history)
+    state.emit(result, _render_scan)
+    if result.findings:
+        ctx.exit(1)
+
+
+def _render_scan(result) -> str:
+    lines = [f"{result.scanned} files scanned, {len(result.findings)} value(s) look like secrets"]
+    lines += [f"  {f.where}: {f.field}: {f.kind} (fingerprint {f.fingerprint})" for f in result.findings]
+    return "\n".join(lines)
+
+
+def redaction_lines(result) -> list[str]:
+    """One line per value stored as ${secret:<fingerprint>} instead of what looked like a secret."""
+    return [f"  redacted {f.where}: {f.field} ({f.kind}) -> ${{secret:{f.fingerprint}}}" for f in result.redacted]
+
+
 @click.group(cls=Group)
 def org() -> None:
     """An org's live state: import, export, list, log."""
 
 
 @org.command("import")
+@dry_run_option
+@secret_options
 @click.argument("source")
 @click.option("--user", "user_id", metavar="UID", help="Author of the commit, one of the org's users (default: you).")
 @click.option("-m", "--message", help="Commit subject (default: 'Import <org name>').")
@@ -82,17 +118,19 @@ def import_(state: State, source: str, user_id: str | None, message: str | None)
       gitsnap org import fixtures/acme --user 64ee9a8b1e7f2a0011223399
       curl -s https://platform/api/export | gitsnap org import -
     """
-    result = state.store.import_org(source_of(source), user_id, message, progress=state.progress())
+    result = state.store.import_org(source_of(source), user_id, message, progress=state.progress(), **state.secrets)
     state.emit(result, _render_import)
 
 
 def _render_import(result: ImportResult) -> str:
     if result.skipped:
-        return f"No changes: {result.org_name} ({result.org_id}) is already at {short(result.commit)}"
-    files = result.files
-    return (f"Imported {result.org_name} ({result.org_id}): commit {short(result.commit)}\n"
-            f"  files: {files.added} added, {files.changed} changed, {files.removed} removed\n"
-            f"  {_counts(result.counts)}")
+        lines = [f"No changes: {result.org_name} ({result.org_id}) is already at {short(result.commit)}"]
+    else:
+        files = result.files
+        lines = [f"Imported {result.org_name} ({result.org_id}): commit {short(result.commit)}",
+                 f"  files: {files.added} added, {files.changed} changed, {files.removed} removed",
+                 f"  {_counts(result.counts)}"]
+    return "\n".join(lines + redaction_lines(result))
 
 
 @org.command("export")
@@ -123,6 +161,33 @@ def export(state: State, org_or_rev: str, out: str | None, fmt: str | None) -> N
 def _render_export(result: ExportResult) -> str:
     what = f"{result.files} files" if result.files != 1 else "1 document"
     return f"Exported {result.org_id} at {short(result.commit)} to {result.out} ({what})"
+
+
+@org.command("diff")
+@click.argument("org_id", metavar="ORG")
+@click.argument("source")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there is drift, 0 when there is none (as git diff --exit-code).")
+@click.option("--patch", "-p", is_flag=True, help="Print a unified diff of the YAML files instead.")
+@pass_state
+@click.pass_context
+def diff(ctx: click.Context, state: State, org_id: str, source: str, exit_code: bool, patch: bool) -> None:
+    """The drift from ORG's live state to SOURCE, what the platform exports now (a directory, a document, or -).
+
+    Entities only on the platform are added, only in the repository removed (orphans), and
+    changed ones list their fields; the same shape as gitsnap snapshot diff, with the source
+    as "to". Nothing is written. Bad SOURCE input gets the import's errors (exit 2).
+
+    \b
+    Example:
+      gitsnap org diff 64ee9a8b1e7f2a0011223344 ./export --exit-code
+      curl -s https://platform/api/export | gitsnap org diff 64ee9a8b1e7f2a0011223344 - --json
+    """
+    from .diffs import render_diff
+
+    result = state.store.org_diff(org_id, source_of(source), patch)
+    state.emit(result, (lambda r: (r.patch or "").rstrip("\n")) if patch else render_diff)
+    if exit_code and not result.empty:
+        ctx.exit(1)
 
 
 @org.command("list")

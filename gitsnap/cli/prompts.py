@@ -9,7 +9,7 @@ import click
 from ..names import DEFAULT_PROMPT_SOURCE as DEFAULT_SOURCE
 from ..names import PROMPT_SOURCES as SOURCES
 from .aliases import alias
-from .base import Group, State, pass_state, short, table
+from .base import Group, State, dry_run_option, pass_state, short, table
 from .base import source as source_of
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ def version() -> None:
 
 
 @version.command("create")
+@dry_run_option
 @click.argument("prompt_id")
 @ORG_OPTION
 @click.option("--text", help="The version's text [default: the prompt's current body].")
@@ -177,6 +178,7 @@ def _render_diff(result: PromptVersionDiff) -> str:
 
 
 @prompt.command("restore")
+@dry_run_option
 @click.argument("prompt_id")
 @click.argument("number", metavar="N")
 @ORG_OPTION

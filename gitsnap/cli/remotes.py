@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import Command, Group, State, credentials, pass_state, short, table
+from .base import Command, Group, State, credentials, dry_run_option, pass_state, short, table
 
 if TYPE_CHECKING:
     from ..models import CloneResult, PullResult, PushResult, RefUpdate, RemoteList
@@ -127,6 +127,7 @@ def _render_push(result: PushResult) -> str:
 
 
 @click.command(cls=Command)
+@dry_run_option
 @click.argument("remote_or_url", required=False, metavar="[REMOTE_OR_URL]")
 @click.option("--org", metavar="ORG", help="Pull only this org's refs.")
 @pass_state

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from .base import Group, State, pass_state, short, table
+from .base import Group, State, dry_run_option, pass_state, secret_options, short, table
 from .base import source as source_of
+from .diffs import clip, render_diff
 
 if TYPE_CHECKING:
     from ..models import (
         ApplyResult,
-        CollectionDiff,
         Counts,
-        FieldChange,
         OrgSnapshot,
         SnapshotDiff,
         SnapshotList,
         SnapshotResult,
     )
 
-VALUE_WIDTH = 60
 
 
 def _counts(counts: Counts) -> str:
@@ -36,6 +33,8 @@ def snapshot() -> None:
 
 
 @snapshot.command("create")
+@dry_run_option
+@secret_options
 @click.option("--org", required=True, metavar="ORG", help="The org whose live state is captured.")
 @click.option("--user", "user_id", required=True, metavar="UID", help="Who asked for it: one of the org's users.")
 @click.option("--name", required=True, help="1 to 120 characters, one line.")
@@ -57,7 +56,8 @@ def create(state: State, org: str, user_id: str, name: str, description: str, so
       gitsnap snapshot create --org 64ee9a8b1e7f2a0011223344 --user 64ee9a8b1e7f2a0011223399 \\
           --name Nightly --from export.json
     """
-    result = state.store.create_snapshot(org, user_id, name, description, source_of(source), progress=state.progress())
+    result = state.store.create_snapshot(org, user_id, name, description, source_of(source), progress=state.progress(),
+                                         **state.secrets)
     state.emit(result, _render_create)
 
 
@@ -89,7 +89,7 @@ def list_(state: State, org: str | None) -> None:
 def _render_list(result: SnapshotList) -> str:
     if not result.snapshots:
         return "No snapshots yet (gitsnap snapshot create --org ORG --user UID --name NAME)"
-    rows = [[s.id, _clip(s.name, 40), s.source_org_id, _short_counts(s.counts), s.created_by_name, s.created_at]
+    rows = [[s.id, clip(s.name, 40), s.source_org_id, _short_counts(s.counts), s.created_by_name, s.created_at]
             for s in result.snapshots]
     return table(rows, ["ID", "NAME", "ORG", "P/A/PR/T", "CREATED BY", "CREATED"])
 
@@ -125,6 +125,7 @@ def _render_snapshot(snapshot: OrgSnapshot) -> str:
 
 
 @snapshot.command("delete")
+@dry_run_option
 @click.argument("snapshot_id", metavar="ID")
 @pass_state
 def delete(state: State, snapshot_id: str) -> None:
@@ -158,72 +159,18 @@ def diff(state: State, a: str, b: str, patch: bool) -> None:
       gitsnap snapshot diff 6650a1b2c3d4e5f601234567 6650a1b2c3d4e5f601234599 --patch
     """
     result = state.store.diff_snapshots(a, b, patch)
-    state.emit(result, _render_patch if patch else _render_diff)
+    state.emit(result, _render_patch if patch else render_diff)
 
 
 def _render_patch(result: SnapshotDiff) -> str:
     return (result.patch or "").rstrip("\n")
 
 
-def _side(side) -> str:
-    if side.kind == "snapshot":
-        return f"snapshot {side.snapshot_id} {side.name!r} ({short(side.commit)})"
-    if side.kind == "org":
-        return f"org {side.spec} live ({short(side.commit)})"
-    return f"{side.spec} ({short(side.commit)})"
 
-
-def _render_diff(result: SnapshotDiff) -> str:
-    lines = [f"from {_side(result.from_)}", f"  to {_side(result.to)}"]
-    summary = [f"  org.yaml: {len(result.org)} field(s) changed"] if result.org else []
-    for name, collection in result.collections.items():
-        if not collection.empty:
-            summary.append(f"  {name}: {len(collection.added)} added, {len(collection.removed)} removed, "
-                           f"{len(collection.changed)} changed")
-    if result.other_files:
-        summary.append(f"  other files: {len(result.other_files)} changed")
-    if not summary:
-        return "\n".join([*lines, "No differences"])
-    lines += summary
-    if result.org:
-        lines += ["", "org.yaml", *(_field(change) for change in result.org)]
-    for name, collection in result.collections.items():
-        if not collection.empty:
-            lines += ["", name, *_collection_lines(collection)]
-    if result.other_files:
-        lines += ["", "other files", *(f"  {path}" for path in result.other_files)]
-    return "\n".join(lines)
-
-
-def _collection_lines(collection: CollectionDiff) -> list[str]:
-    lines = [f"  + {e.id}  {e.name or ''}".rstrip() for e in collection.added]
-    lines += [f"  - {e.id}  {e.name or ''}".rstrip() for e in collection.removed]
-    for entity in collection.changed:
-        lines.append(f"  ~ {entity.id}  {entity.name or ''}".rstrip())
-        lines += [f"  {_field(change)}" for change in entity.fields]
-    return lines
-
-
-def _field(change: FieldChange) -> str:
-    if change.change == "added":
-        return f"    + {change.path}: {_value(change.new)}"
-    if change.change == "removed":
-        return f"    - {change.path}: {_value(change.old)}"
-    if isinstance(change.old, str) and isinstance(change.new, str) and ("\n" in change.old or "\n" in change.new):
-        return (f"    ~ {change.path}: text changed ({len(change.old.splitlines())} -> "
-                f"{len(change.new.splitlines())} lines; --patch shows them)")
-    return f"    ~ {change.path}: {_value(change.old)} -> {_value(change.new)}"
-
-
-def _value(value: Any) -> str:
-    return _clip(json.dumps(value, ensure_ascii=False, default=str), VALUE_WIDTH)
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 @snapshot.command("apply")
+@dry_run_option
 @click.argument("snapshot_id", metavar="ID")
 @click.option("--to-org", "to_org", required=True, metavar="ORG", help="The org to onboard (an identifier).")
 @click.option("--to-name", "to_name", metavar="NAME",

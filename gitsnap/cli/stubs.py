@@ -9,7 +9,7 @@ import click
 
 from ..names import DEFAULT_SNAPSHOT_NAME as DEFAULT_NAME
 from ..names import SNAPSHOT_TYPES, STUB_TYPE
-from .base import Group, State, pass_state, short, table
+from .base import Group, State, dry_run_option, pass_state, secret_options, short, table
 from .base import source as source_of
 
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ def _parse_children(_ctx: click.Context, _param: click.Parameter, values: tuple[
 
 
 @snapshot.command("save")
+@dry_run_option
+@secret_options
 @click.argument("stubref")
 @_selectors
 @click.option("--all-chats", is_flag=True, help="Also snapshot every chat of the stub, as child snapshots.")
@@ -77,7 +79,8 @@ def save(state: State, stubref: str, org: str | None, snapshot_type: str, name: 
       gitsnap stub snapshot save lead-intake-flow --from stub.json
     """
     result = state.store.save_stub_snapshot(stubref, org=org, snapshot_type=snapshot_type, name=name, chat=chat,
-                                            all_chats=all_chats, children=children, source=source_of(source))
+                                            all_chats=all_chats, children=children, source=source_of(source),
+                                            **state.secrets)
     state.emit(result, _render_save)
 
 
@@ -155,6 +158,7 @@ def _render_show(result: StubSnapshotResult) -> str:
 
 
 @snapshot.command("restore")
+@dry_run_option
 @click.argument("stubref")
 @_selectors
 @pass_state
@@ -187,6 +191,7 @@ def _render_restore(result: StubRestoreResult) -> str:
 
 
 @snapshot.command("delete")
+@dry_run_option
 @click.argument("stubref")
 @_selectors
 @click.option("--with-children", is_flag=True,
