@@ -61,7 +61,15 @@ from .models import (
     unreadable_refs,
 )
 from .orgs import author_identity, org_tip
-from .prompts import _find_version, _live_body, _org_of, _prompt_not_found, _version_not_found, prompt_ref, version_number
+from .prompts import (
+    _find_version,
+    _live_body,
+    _org_of,
+    _prompt_not_found,
+    _version_not_found,
+    prompt_ref,
+    version_number,
+)
 from .snapshots import read_member
 
 REFS_PREFIX = "refs/prompt-aliases/"

@@ -181,7 +181,7 @@ class Store:
 
     def list_prompt_versions(self, prompt_id: str, *, org: str | None = None, limit: int | None = None,
                              preview: bool = True) -> PromptVersionList:
-        """The prompt's versions, newest first, each with its aliases; ``preview=False`` skips reading their texts (faster)."""
+        """The prompt's versions, newest first, with their aliases; ``preview=False`` skips reading texts (faster)."""
         return aliases.with_aliases(self.git, prompts.list_versions(self.git, prompt_id, org, limit, preview))
 
     # A version is a number (3 or "3"), "latest" or an alias ("production") wherever one is taken.
@@ -193,7 +193,8 @@ class Store:
                              org: str | None = None) -> PromptVersionDiff:
         return prompts.diff_versions(self.git, prompt_id, old, new, org)
 
-    def restore_prompt_version(self, prompt_id: str, version: int | str, *, org: str | None = None) -> PromptRestoreResult:
+    def restore_prompt_version(self, prompt_id: str, version: int | str, *,
+                               org: str | None = None) -> PromptRestoreResult:
         """Make a version's text the live prompt's body, in one commit on the org's live branch."""
         return prompts.restore_version(self.git, prompt_id, version, org)
 

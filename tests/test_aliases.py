@@ -53,7 +53,8 @@ def test_set_points_the_alias_at_the_version_and_git_show_gives_its_text(acme_re
         ("production", 2, version_id(acme_repo, 2), None, False)
     assert git(acme_repo, "rev-parse", PRODUCTION).strip() == result.commit
     assert yaml.safe_load(git(acme_repo, "show", f"{PRODUCTION}:prompt.yaml")) == {"id": PROMPT, "body": "text 2"}
-    assert git(acme_repo, "rev-parse", f"{PRODUCTION}^{{tree}}") == git(acme_repo, "rev-parse", f"{VERSIONS}~1^{{tree}}")
+    assert git(acme_repo, "rev-parse", f"{PRODUCTION}^{{tree}}") == \
+        git(acme_repo, "rev-parse", f"{VERSIONS}~1^{{tree}}")
     clean(acme_repo)
 
 
@@ -261,3 +262,11 @@ def test_resolving_reads_no_history_of_the_alias(acme_repo, api):
     (acme_repo / "objects" / older[:2] / older[2:]).unlink()  # a loose object: the first move
     assert api.show_prompt_version(PROMPT, "production").version == 2
     assert api.set_prompt_alias(PROMPT, "production", 3).previous_version == 2
+
+
+def test_a_reason_over_500_characters_is_invalid_and_writes_nothing(acme_repo, api):
+    before = (all_refs(acme_repo), all_objects(acme_repo))
+    with pytest.raises(InvalidInput, match="reason is 501 characters long; at most 500"):
+        api.set_prompt_alias(PROMPT, "production", 1, reason="r" * 501)
+    assert (all_refs(acme_repo), all_objects(acme_repo)) == before
+    assert api.set_prompt_alias(PROMPT, "production", 1, reason="r" * 500).version == 1

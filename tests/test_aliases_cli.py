@@ -1,4 +1,4 @@
-"""``gitsnap prompt alias ...`` and versions named by alias or ``latest``, as a user runs them: JSON, text, exit codes."""
+"""``gitsnap prompt alias ...`` and versions named by an alias or ``latest``, as a user runs them: JSON, exit codes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from tests.test_prompts import live_prompt
 
 PROMPT = LEASING_PROMPT_ID
 OTHER_PROMPT = "65f9b1c2e8a1d4e001a0c001"
-LABEL_VS_ALIAS = "A version's --label is its own descriptive subject, fixed when it is created; an alias is a movable name"
+LABEL_VS_ALIAS = ("A version's --label is its own descriptive subject, fixed when it is created; an alias is a "
+                  "movable name")
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 

@@ -108,7 +108,8 @@ def test_without_expect_the_loser_rebuilds_on_the_winner_and_both_moves_are_in_t
     results = race(at_version_1, ["prompt", "alias", "set", PROMPT, "production", "2", "--json"],
                    ["prompt", "alias", "set", PROMPT, "production", "3", "--json"])
     assert [code for code, _, _ in results] == [0, 0], results
-    previous = {document["version"]: document["previousVersion"] for document in (json.loads(out) for _, out, _ in results)}
+    documents = [json.loads(out) for _, out, _ in results]
+    previous = {document["version"]: document["previousVersion"] for document in documents}
     loser = 2 if previous[2] != 1 else 3  # both were built on version 1: the loser's move was rebuilt
     winner = 5 - loser
     assert previous == {winner: 1, loser: winner}

@@ -62,7 +62,8 @@ def test_a_move_to_a_version_of_another_prompt_is_named(aliased):
 
 def test_a_version_trailer_that_is_not_the_versions_number_is_named(aliased):
     commit = move_by_hand(aliased, version_id(aliased, 3), {"Version": "2"})
-    assert problems(aliased) == [(PRODUCTION, f"move {commit}: Version is 2, but {version_id(aliased, 3)} is version 3")]
+    assert problems(aliased) == [(PRODUCTION, f"move {commit}: Version is 2, but {version_id(aliased, 3)} is "
+                                              "version 3")]
 
 
 def test_a_second_parent_that_is_not_the_version_id_is_named(aliased):

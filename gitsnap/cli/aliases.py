@@ -11,7 +11,8 @@ from .base import Group, State, dry_run_option, pass_state, short, table
 if TYPE_CHECKING:
     from ..models import AliasDeleteResult, AliasHistory, AliasList, AliasSetResult
 
-ORG_OPTION = click.option("--org", metavar="ORG", help="The prompt's org (needed only when several orgs have the prompt).")
+ORG_OPTION = click.option("--org", metavar="ORG",
+                          help="The prompt's org (needed only when several orgs have the prompt).")
 REASON_OPTION = click.option("--reason", metavar="TEXT", help="Why (one line; kept in the alias's history).")
 USER_OPTION = click.option("--user", "user_id", metavar="UID",
                            help="Record this org member as who moved it [default: git's identity rules].")
@@ -62,10 +63,11 @@ def _render_set(result: AliasSetResult) -> str:
         return f"No changes: {what} is already at version {result.version} ({short(result.version_id)})"
     if result.previous_version is None:
         return f"Set {what} to version {result.version} ({short(result.version_id)})"
-    return f"Moved {what} from version {result.previous_version} to version {result.version} ({short(result.version_id)})"
+    return (f"Moved {what} from version {result.previous_version} to version {result.version} "
+            f"({short(result.version_id)})")
 
 
-@alias.command("list", help=f"""The aliases of prompt PROMPT_ID: the version each points at, when and by whom it moved there.
+@alias.command("list", help=f"""The aliases of prompt PROMPT_ID: the version each points at, since when, moved by whom.
 
 {LABEL_VS_ALIAS}
 
@@ -112,7 +114,7 @@ def _render_history(result: AliasHistory) -> str:
     return table(rows, ["VERSION", "FROM", "WHEN", "WHO", "REASON"])
 
 
-@alias.command("delete", help=f"""Delete alias ALIAS of prompt PROMPT_ID; its history stays, and a later set continues it.
+@alias.command("delete", help=f"""Delete alias ALIAS of prompt PROMPT_ID; its history stays, a later set continues it.
 
 {LABEL_VS_ALIAS} The deletion is the last move of the alias's ref (a commit pointing nowhere), so
 it travels with push and pull. --expect M deletes only if the alias is at version M (else exit 4).
