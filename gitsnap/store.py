@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from . import aliases, orgs, prompts, snapshots, stubs
 from .gitstore import GitStore
@@ -44,6 +45,9 @@ from .names import DEFAULT_REPO
 from .progress import Progress
 from .secretguard import SecretPolicy
 from .sources import Source
+
+if TYPE_CHECKING:
+    from .upgrade import UpgradeResult
 
 
 class Store:
@@ -137,6 +141,19 @@ class Store:
                        replace_config: bool = False) -> ApplyResult:
         """Onboard a new org from a snapshot's config (or, with ``replace_config``, replace an org's)."""
         return snapshots.apply_snapshot(self.git, snapshot_id, to_org, to_name, user_id, replace_config)
+
+    def upgrade_snapshot(self, snapshot_id: str, *, to_orgs: Sequence[str] = (), all_from: str | None = None,
+                         resolve: Mapping[str, str] | None = None, strategy: str | None = None,
+                         user_id: str | None = None, progress: Progress | None = None) -> UpgradeResult:
+        """Three-way merge orgs applied from a snapshot (``to_orgs``, or all of ``all_from``'s) onto a newer one.
+
+        Per org: ``upgraded`` (one commit), ``up to date``, ``conflicts`` (nothing written) or
+        ``not derived``; ``resolve`` (``<collection>/<id>[/<field>]`` -> ours|theirs|base) and
+        ``strategy`` (ours|theirs) answer conflicts. ``result.exit_code`` is the CLI's exit status.
+        """
+        from . import upgrade
+
+        return upgrade.upgrade_snapshot(self.git, snapshot_id, to_orgs, all_from, resolve, strategy, user_id, progress)
 
     # --- stub snapshots ---
 

@@ -76,7 +76,7 @@ def _snapshot_org(store: GitStore, stubref: str, org: str | None) -> str:
     if org is not None:
         require_identifier("org", org)
         return org
-    return find_stub_org(store, stubref, lambda candidate: bool(store.refs.list(stub_refs_prefix(candidate, stubref))))
+    return find_stub_org(store, stubref, lambda candidate: bool(store.refs.list(stub_refs_prefix(candidate, stubref) + "/")))
 
 
 def show_snapshot(store: GitStore, stubref: str, org: str | None, selector: Selector) -> StubSnapshotResult:
@@ -89,7 +89,7 @@ def list_snapshots(store: GitStore, stubref: str, org: str | None) -> StubSnapsh
     """Every named snapshot of a stub (both types), stub snapshots first, with its number of saves."""
     org = _snapshot_org(store, stubref, org)
     prefix = stub_refs_prefix(org, stubref)
-    refs = store.refs.list(prefix)
+    refs = store.refs.list(prefix + "/")
     if not refs and not _is_live(store, org, stubref):
         raise stub_not_found(stubref, org)
     def summary(ref: str, tip: str) -> StubSnapshotSummary:

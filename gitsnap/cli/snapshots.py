@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..gitmessage import printable
 from .base import Group, State, dry_run_option, pass_state, secret_options, short, table
 from .base import source as source_of
 from .diffs import clip, render_diff
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
         SnapshotList,
         SnapshotResult,
     )
+    from ..upgrade import UpgradedOrg, UpgradeResult
 
 
 
@@ -207,3 +210,97 @@ def _render_apply(result: ApplyResult) -> str:
     else:
         head = f"Replaced the config of {result.org_name} ({result.org_id}) with snapshot {result.snapshot_id}'s"
     return f"{head}: commit {short(result.commit)}\n  {_counts(result.counts)}"
+
+
+def _parse_resolve(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    resolve: dict[str, str] = {}
+    for value in values:
+        path, sep, choice = value.rpartition("=")  # the last "=": a field path may hold one (stages[id="s2"])
+        if not sep or not path or choice not in ("ours", "theirs", "base"):
+            raise click.BadParameter(f"{value!r} is not PATH=ours|theirs|base")
+        if resolve.get(path, choice) != choice:
+            raise click.BadParameter(f"{path!r} is answered twice ({resolve[path]} and {choice})")
+        resolve[path] = choice
+    return resolve
+
+
+@snapshot.command("upgrade")
+@dry_run_option
+@click.argument("snapshot_id", metavar="NEW_ID")
+@click.option("--to-org", "to_orgs", multiple=True, metavar="ORG", help="An org to upgrade (repeatable).")
+@click.option("--all-from", "all_from", metavar="ORG", help="Upgrade every org whose base snapshot is one of ORG's.")
+@click.option("--strategy", type=click.Choice(["ours", "theirs"]), help="Answer every conflict no --resolve answers.")
+@click.option("--resolve", "resolve", multiple=True, metavar="PATH=ours|theirs|base", callback=_parse_resolve,
+              help="Answer the conflict at PATH (<collection>/<id>/<field>, or <collection>/<id> for all of an "
+                   "entity's); repeatable.")
+@click.option("--user", "user_id", metavar="UID", help="Who upgraded (the commits' author): a user of NEW_ID's org.")
+@pass_state
+@click.pass_context
+def upgrade(ctx: click.Context, state: State, snapshot_id: str, to_orgs: tuple[str, ...], all_from: str | None,
+            strategy: str | None, resolve: dict[str, str], user_id: str | None) -> None:
+    """Upgrade orgs applied from a snapshot to snapshot NEW_ID: a three-way merge of their config.
+
+    Per org, base = the config of the snapshot it is based on (its Based-On-Snapshot), ours =
+    its live pipelines, automations, prompts and templates, theirs = NEW_ID's. Changes made on
+    one side are taken; a field changed differently on both, or deleted on one side and changed
+    on the other, is a conflict. A clean merge is one commit (Based-On-Snapshot: NEW_ID,
+    Upgraded-From-Snapshot: the old one); org.yaml, users and stubs are left as they are.
+    An org with conflicts gets nothing; they are listed (path: base -> ours / theirs) for
+    --resolve and --strategy. A --resolve path must match a conflict in at least one of the orgs,
+    and nothing is written when one does not.
+
+    \b
+    Exit status: 0 every org upgraded or up to date; 4 an org had conflicts;
+    2 a named org is not derived from a snapshot (or bad input); 3 no such snapshot or org.
+
+    \b
+    Example:
+      gitsnap snapshot upgrade 6650a1b2c3d4e5f601234599 --to-org 66aa00000000000000000001
+      gitsnap snapshot upgrade 6650a1b2c3d4e5f601234599 --all-from 64ee9a8b1e7f2a0011223344 --strategy theirs
+      gitsnap snapshot upgrade 6650a1b2c3d4e5f601234599 --to-org 66aa00000000000000000001 \\
+          --resolve 'automations/6502a0700000000000000001/settings.delay_minutes=ours'
+    """
+    result = state.store.upgrade_snapshot(snapshot_id, to_orgs=to_orgs, all_from=all_from, resolve=resolve,
+                                          strategy=strategy, user_id=user_id, progress=state.progress())
+    state.emit(result, _render_upgrade)
+    if result.exit_code:
+        ctx.exit(result.exit_code)
+
+
+def _render_upgrade(result: UpgradeResult) -> str:
+    lines = [f"Upgrade to snapshot {result.snapshot_id} {result.snapshot_name!r} of org {result.source_org_id}"]
+    width = max((len(org.status) for org in result.orgs), default=0)
+    for org in result.orgs:
+        lines.append(f"  {org.status:{width}}  {org.org_id}  {printable(org.org_name)}: {_outcome(org)}")
+        lines += [f"      {c.path}: {_short(c.base)} → {_short(c.ours)} / {_short(c.theirs)}" for c in org.conflicts]
+    if result.counts.conflicts:
+        lines.append("Nothing was written for orgs with conflicts; answer them with --resolve PATH=ours|theirs|base "
+                     "or --strategy ours|theirs")
+    lines.append(result.message)
+    return "\n".join(lines)
+
+
+def _outcome(org: UpgradedOrg) -> str:
+    if org.status == "upgraded":
+        changes = ", ".join(f"{n} {what}" for what in ("taken", "merged", "added", "deleted")
+                            if (n := sum(getattr(s, what) for s in org.summary.values())))
+        resolved = f", {len(org.resolved)} conflicts answered" if org.resolved else ""
+        return (f"commit {short(org.commit)} from snapshot {org.from_snapshot_id} "
+                f"({changes or 'no file changed'}{resolved})")
+    if org.status == "conflicts":
+        plural = "" if len(org.conflicts) == 1 else "s"
+        return f"{len(org.conflicts)} conflict{plural} (from snapshot {org.from_snapshot_id})"
+    if org.status == "up to date":
+        return f"already based on snapshot {org.from_snapshot_id}"
+    return "not applied from a snapshot (no Based-On-Snapshot in its history)"
+
+
+def _short(value: Any) -> str:
+    """A conflict's side in a few words: its JSON, clipped (a whole entity's id is in the path already)."""
+    from ..merge import ABSENT
+
+    if value is ABSENT:
+        return "(absent)"
+    if isinstance(value, dict) and "id" in value:
+        value = {key: item for key, item in value.items() if key != "id"}
+    return clip(json.dumps(value, ensure_ascii=False, default=str), 40)
