@@ -112,15 +112,15 @@ def run(work: Path) -> list[tuple[str, float, float | None]]:
     start = time.perf_counter()
     deep, deep_latest = build(work, "deep", DEPTH, MOVES)
     print(f"(built {DEPTH:,} versions and {MOVES} moves in {time.perf_counter() - start:.2f}s)", file=sys.stderr)
-    cases = [("3 versions, 1 move", shallow, shallow_latest), (f"{DEPTH:,} versions, {MOVES} moves", deep, deep_latest)]
+    cases = [("3 versions/1 move", shallow, shallow_latest), (f"{DEPTH // 1000}k versions/{MOVES} moves", deep, deep_latest)]
     rows = []
     for label, repo, latest in cases:
         rows.append((f"alias set, {label}", *set_rows(work, repo, latest)))
-        rows.append((f"alias resolve (version show), {label}", *resolve_rows(repo)))
+        rows.append((f"version show ALIAS, {label}", *resolve_rows(repo)))
     for (label, _, _), (sets, resolves) in zip(cases, in_process([(repo, latest) for _, repo, latest in cases])):
         rows.append((f"  100 sets in-process, {label}", sets, None))
         rows.append((f"  1,000 resolves in-process, {label}", resolves, None))
-    rows.append((f"  1 set to version 1 of {DEPTH:,}, in-process", set_to_oldest(deep), None))
+    rows.append((f"  1 set to version 1 of {DEPTH // 1000}k, in-process", set_to_oldest(deep), None))
     return rows
 
 
