@@ -170,7 +170,7 @@ def test_version_create_keeps_the_platform_shape_without_aliases(repo3):
 
 
 HOSTILE_NAMES = {"a line break": "prod\nuction", "a carriage return": "prod\r", "a control character": "prod\x07",
-                 "a NUL-free escape": "prod\x1b[31m", "dot dot": "..", "dots inside": "a..b", "a slash": "team/prod",
+                 "an escape sequence": "prod\x1b[31m", "dot dot": "..", "dots inside": "a..b", "a slash": "team/prod",
                  "300 characters": "p" * 300, "empty": "", "a leading dash": "-prod", "a lock suffix": "prod.lock",
                  "a trailing dot": "prod.", "a space": "prod uction", "unicode": "prödüction"}
 
