@@ -159,7 +159,9 @@ class Objects:
                 continue
             seen.add(sha)
             try:
-                pending.extend(self.read_commit(sha).parents)
+                # First parents last, so they are walked first: a fast-forward of a ref whose commits
+                # have second parents (an alias move's version) is found without walking those sides.
+                pending.extend(reversed(self.read_commit(sha).parents))
             except NotFound:
                 continue  # beyond what this repository has: not known to lead to ``ancestor``
         return False

@@ -453,6 +453,8 @@ class PromptVersionSnapshot(Result):
     created_at: str = Field(serialization_alias="createdAt")
     matches_current_prompt: bool = Field(serialization_alias="matchesCurrentPrompt")
     preview: str | None  # None when a list was asked for without previews
+    # The aliases on this version (version list and show); left out of version create's platform shape.
+    aliases: list[str] | None = Field(default=None, exclude_if=lambda names: names is None)
 
 
 class PromptVersionResult(Result):
@@ -502,6 +504,68 @@ class PromptRestoreResult(Result):
     version_id: str = Field(serialization_alias="versionId")
 
 
+# --- prompt aliases --------------------------------------------------------------------------------
+
+
+class AliasSetResult(Result):
+    """``alias set``: where the alias points now, and where it pointed before (None: nowhere)."""
+
+    alias: str
+    version: int
+    version_id: str = Field(serialization_alias="versionId")
+    previous_version: int | None = Field(serialization_alias="previousVersion")
+    skipped: bool
+    prompt_id: str = Field(exclude=True)
+    org_id: str = Field(exclude=True)
+    commit: str = Field(exclude=True)  # the alias ref's tip
+
+
+class AliasDeleteResult(Result):
+    alias: str
+    deleted: bool = True
+    previous_version: int = Field(serialization_alias="previousVersion")
+    previous_version_id: str = Field(serialization_alias="previousVersionId")
+    prompt_id: str = Field(exclude=True)
+    org_id: str = Field(exclude=True)
+    commit: str = Field(exclude=True)
+
+
+class AliasInfo(Result):
+    alias: str
+    version: int
+    version_id: str = Field(serialization_alias="versionId")
+    updated_at: str = Field(serialization_alias="updatedAt")
+    updated_by: str = Field(serialization_alias="updatedBy")  # the move's author: "Name <email>"
+
+
+class AliasList(Result):
+    prompt_id: str = Field(serialization_alias="promptId")
+    org_id: str = Field(serialization_alias="orgId")
+    aliases: list[AliasInfo]
+    unreadable: list[UnreadableRef] = Unreadable
+
+
+class AliasMove(Result):
+    """One entry of an alias's history: a move to a version, or its deletion (``version`` None)."""
+
+    commit: str
+    version: int | None
+    version_id: str | None = Field(serialization_alias="versionId")
+    previous_version: int | None = Field(serialization_alias="previousVersion")
+    deleted: bool
+    reason: str | None
+    moved_by: str = Field(serialization_alias="movedBy")
+    moved_at: str = Field(serialization_alias="movedAt")
+    user_id: str | None = Field(serialization_alias="userId")
+
+
+class AliasHistory(Result):
+    prompt_id: str = Field(serialization_alias="promptId")
+    org_id: str = Field(serialization_alias="orgId")
+    alias: str
+    moves: list[AliasMove]
+
+
 # --- verify ------------------------------------------------------------------------------------------
 
 
@@ -512,6 +576,8 @@ class VerifyCounts(Result):
     versions: int = 0
     stub_snapshots: int = Field(default=0, serialization_alias="stubSnapshots")
     saves: int = 0
+    aliases: int = 0
+    alias_moves: int = Field(default=0, serialization_alias="aliasMoves")
 
 
 class VerifyProblem(Result):

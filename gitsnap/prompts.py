@@ -17,6 +17,7 @@ commit message::
     Org: <org>
 
 The next number is the tip's ``Version`` plus one: history is never walked to number a version.
+Wherever a version number is taken, ``latest`` and an alias are taken too (``aliases.py``).
 """
 
 from __future__ import annotations
@@ -220,6 +221,13 @@ def _find_version(store: GitStore, prompt_id: str, org: str, number: int) -> Com
     return commit
 
 
+def _find(store: GitStore, prompt_id: str, org: str, spec: int | str) -> CommitInfo:
+    """Version ``spec``'s commit: a number, ``latest`` or an alias (resolved by ``aliases``, built on this module)."""
+    from .aliases import find_version
+
+    return find_version(store, prompt_id, org, spec)
+
+
 def read_text(file: Source, name: str | None = None) -> str:
     """The UTF-8 text of a file (a path, or a stream such as stdin), exactly as it is."""
     name = source_name(file, name)
@@ -303,20 +311,23 @@ def list_versions(store: GitStore, prompt_id: str, org: str | None = None, limit
     return PromptVersionList(prompt_id=prompt_id, org_id=org, versions=versions)
 
 
-def show_version(store: GitStore, prompt_id: str, number: int, org: str | None = None) -> PromptVersionDetail:
-    """One version's summary and full text."""
+def show_version(store: GitStore, prompt_id: str, number: int | str, org: str | None = None) -> PromptVersionDetail:
+    """One version's summary and full text (``number`` may be ``latest`` or an alias)."""
     org = _org_of(store, prompt_id, org)
-    commit = _find_version(store, prompt_id, org, number)
+    commit = _find(store, prompt_id, org, number)
     text = _text(store, commit)
     current = _tree_of(store, prompt_id, _live_body(store, org, prompt_id))
     summary = _summary(prompt_ref(org, prompt_id), commit, current, text)
     return PromptVersionDetail(**summary, text=text, prompt_id=prompt_id, org_id=org)
 
 
-def diff_versions(store: GitStore, prompt_id: str, old: int, new: int, org: str | None = None) -> PromptVersionDiff:
-    """The unified diff from version ``old``'s text to version ``new``'s."""
+def diff_versions(store: GitStore, prompt_id: str, old: int | str, new: int | str,
+                  org: str | None = None) -> PromptVersionDiff:
+    """The unified diff from version ``old``'s text to version ``new``'s (either may be ``latest`` or an alias)."""
     org = _org_of(store, prompt_id, org)
-    before, after = _find_version(store, prompt_id, org, old), _find_version(store, prompt_id, org, new)
+    before, after = _find(store, prompt_id, org, old), _find(store, prompt_id, org, new)
+    ref = prompt_ref(org, prompt_id)
+    old, new = version_number(before, ref), version_number(after, ref)
     diff = unified_diff(_text(store, before), _text(store, after),
                         f"{prompt_id} version {old}", f"{prompt_id} version {new}")
     return PromptVersionDiff(prompt_id=prompt_id, org_id=org, from_version=old, to_version=new,
@@ -340,14 +351,15 @@ def _lines(text: str) -> list[str]:
     return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
-def restore_version(store: GitStore, prompt_id: str, number: int, org: str | None = None,
+def restore_version(store: GitStore, prompt_id: str, number: int | str, org: str | None = None,
                     user_id: str | None = None) -> PromptRestoreResult:
-    """Make version ``number``'s text the live prompt's body (its other fields kept) in one live commit.
+    """Make version ``number``'s text (``latest``'s, an alias's) the live prompt's body in one live commit.
 
     ``user_id`` (one of the org's users) is the commit's author, as in an import.
     """
     org = _org_of(store, prompt_id, org)
-    commit = _find_version(store, prompt_id, org, number)
+    commit = _find(store, prompt_id, org, number)
+    number = version_number(commit, prompt_ref(org, prompt_id))
     text = _text(store, commit)
     author = None
     if user_id is not None:

@@ -1,8 +1,9 @@
 """Remotes: which refs travel, the fast-forward rules, and push, pull and clone built on them.
 
 Only gitsnap's namespaces travel (``refs/heads/orgs/*``, ``refs/tags/snapshots/*``,
-``refs/prompts/*``, ``refs/stubs/*``). History is never overwritten: a push whose refs are not all
-fast-forwards sends nothing; a pull moves the refs that fast-forward and leaves diverged ones alone.
+``refs/prompts/*``, ``refs/stubs/*``, ``refs/prompt-aliases/*``). History is never overwritten: a
+push whose refs are not all fast-forwards sends nothing; a pull moves the refs that fast-forward and
+leaves diverged ones alone.
 Snapshot tags never move once written.
 """
 
@@ -13,6 +14,8 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass
 
+from .aliases import REFS_PREFIX as ALIASES_PREFIX
+from .aliases import alias_name_problem, read_move
 from .errors import Conflict, GitsnapError, InvalidInput, NotFound, RepositoryError
 from .gitremote import Transport, Url, parse_url, remote_names, remote_values, write_remote
 from .gitstore import GitStore
@@ -35,7 +38,7 @@ from .snapshots import SNAPSHOT_ID, SNAPSHOTS_PREFIX, Located, read_snapshot
 from .stub_refs import REFS_PREFIX as STUBS_PREFIX
 from .stub_refs import read_saved, selector_of
 
-NAMESPACES = (ORGS_PREFIX, SNAPSHOTS_PREFIX, PROMPTS_PREFIX, STUBS_PREFIX)
+NAMESPACES = (ORGS_PREFIX, SNAPSHOTS_PREFIX, PROMPTS_PREFIX, STUBS_PREFIX, ALIASES_PREFIX)
 DEFAULT_REMOTE = "origin"
 MOVED = ("created", "updated", "deleted")
 
@@ -86,6 +89,8 @@ def _shape_ok(namespace: str, parts: list[str]) -> bool:
         return len(parts) == 2 and SNAPSHOT_ID.fullmatch(parts[1]) is not None
     if namespace == PROMPTS_PREFIX:
         return len(parts) == 2
+    if namespace == ALIASES_PREFIX:
+        return len(parts) == 3 and alias_name_problem(parts[2]) is None
     return len(parts) > 2 and selector_of("/".join(parts[2:])) is not None
 
 
@@ -317,6 +322,10 @@ def unreadable(store: GitStore, ref: str, sha: str) -> str | None:
             read_snapshot(store, Located(org, snapshot_id, ref, sha))
         elif ref.startswith(PROMPTS_PREFIX):
             version_number(store.objects.read_commit(sha), ref)
+        elif ref.startswith(ALIASES_PREFIX):
+            move = read_move(store, ref, sha)
+            if not move.deleted and not store.objects.has(move.version_id):
+                return f"its version {move.version_id} is not in the repository"
         elif ref.startswith(STUBS_PREFIX):
             org, stubref, relative = ref[len(STUBS_PREFIX):].split("/", 2)
             read_saved(store, ref, selector_of(relative), sha)

@@ -6,9 +6,13 @@ import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import orgs, prompts, snapshots, stubs
+from . import aliases, orgs, prompts, snapshots, stubs
 from .gitstore import GitStore
 from .models import (
+    AliasDeleteResult,
+    AliasHistory,
+    AliasList,
+    AliasSetResult,
     ApplyResult,
     CloneResult,
     ExportResult,
@@ -209,19 +213,48 @@ class Store:
 
     def list_prompt_versions(self, prompt_id: str, *, org: str | None = None, limit: int | None = None,
                              preview: bool = True) -> PromptVersionList:
-        """The prompt's versions, newest first; ``preview=False`` skips reading their texts (faster)."""
-        return prompts.list_versions(self.git, prompt_id, org, limit, preview)
+        """The prompt's versions, newest first, with their aliases; ``preview=False`` skips reading texts (faster)."""
+        return aliases.with_aliases(self.git, prompts.list_versions(self.git, prompt_id, org, limit, preview))
 
-    def show_prompt_version(self, prompt_id: str, version: int, *, org: str | None = None) -> PromptVersionDetail:
-        return prompts.show_version(self.git, prompt_id, version, org)
+    # A version is a number (3 or "3"), "latest" or an alias ("production") wherever one is taken.
 
-    def diff_prompt_versions(self, prompt_id: str, old: int, new: int, *, org: str | None = None) -> PromptVersionDiff:
+    def show_prompt_version(self, prompt_id: str, version: int | str, *, org: str | None = None) -> PromptVersionDetail:
+        return aliases.with_aliases(self.git, prompts.show_version(self.git, prompt_id, version, org))
+
+    def diff_prompt_versions(self, prompt_id: str, old: int | str, new: int | str, *,
+                             org: str | None = None) -> PromptVersionDiff:
         return prompts.diff_versions(self.git, prompt_id, old, new, org)
 
-    def restore_prompt_version(self, prompt_id: str, version: int, *, org: str | None = None,
+    def restore_prompt_version(self, prompt_id: str, version: int | str, *, org: str | None = None,
                                user_id: str | None = None) -> PromptRestoreResult:
-        """Make a version's text the live prompt's body, in one commit on the org's live branch (authored by ``user_id``)."""
+        """Make a version's text (or ``latest``'s, an alias's) the live prompt's body, in one commit on the org's
+        live branch (authored by ``user_id``)."""
         return prompts.restore_version(self.git, prompt_id, version, org, user_id)
+
+    # --- prompt aliases: movable names for versions (a version's label is its own fixed subject) ---
+
+    def set_prompt_alias(self, prompt_id: str, alias: str, version: int | str, *, org: str | None = None,
+                         expect: int | str | None = None, reason: str | None = None,
+                         user_id: str | None = None) -> AliasSetResult:
+        """Point an alias at a version; ``expect`` (a number, or "none" for absent) makes it a compare-and-swap.
+
+        Already there: a no-op (``skipped``). ``user_id`` (an org member) is recorded as who moved it.
+        """
+        return aliases.set_alias(self.git, prompt_id, alias, version, org, expect, reason, user_id)
+
+    def delete_prompt_alias(self, prompt_id: str, alias: str, *, org: str | None = None,
+                            expect: int | str | None = None, reason: str | None = None,
+                            user_id: str | None = None) -> AliasDeleteResult:
+        """Delete an alias: a last move to nowhere, so its history stays (a later set continues it)."""
+        return aliases.delete_alias(self.git, prompt_id, alias, org, expect, reason, user_id)
+
+    def list_prompt_aliases(self, prompt_id: str, *, org: str | None = None) -> AliasList:
+        return aliases.list_aliases(self.git, prompt_id, org)
+
+    def prompt_alias_history(self, prompt_id: str, alias: str, *, org: str | None = None,
+                             limit: int | None = None) -> AliasHistory:
+        """Every move of an alias, newest first, its deletions included."""
+        return aliases.alias_history(self.git, prompt_id, alias, org, limit)
 
     # --- secrets ---
 

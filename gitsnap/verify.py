@@ -3,7 +3,8 @@
 Live branches: the tip's tree is an org tree of canonical YAML that validates, with nothing else in
 it. Snapshot tags: annotated, complete trailers, counts equal to the tagged tree's. Prompt versions:
 numbered N..1 along first parents, each tree the canonical ``{id, body}`` of its prompt. Stub
-snapshots: every save of a name carries the same uuid and creation time and the saved file. Refs in
+snapshots: every save of a name carries the same uuid and creation time and the saved file. Prompt
+aliases: every move names a version of its own prompt (``alias_verify.py``). Refs in
 gitsnap's namespaces of any other shape are reported too. Git-level integrity is ``git fsck``'s job.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import layout, yamlio
+from .alias_verify import AliasCheck
+from .aliases import REFS_PREFIX as ALIASES_PREFIX
 from .errors import GitsnapError
 from .gitmessage import split_message
 from .gitstore import GitStore
@@ -41,7 +44,8 @@ def verify(store: GitStore) -> VerifyResult:
         problems.append(VerifyProblem(ref=ref, problem=problem))
 
     checks = ((ORGS_PREFIX, _check_org), (SNAPSHOTS_PREFIX, _check_snapshot),
-              (PROMPTS_PREFIX, _check_prompt), (STUBS_PREFIX, _check_stub_snapshot))
+              (PROMPTS_PREFIX, _check_prompt), (STUBS_PREFIX, _check_stub_snapshot),
+              (ALIASES_PREFIX, AliasCheck()))
     for prefix, check in checks:
         for ref, value in sorted(store.refs.list(prefix).items()):
             try:

@@ -73,7 +73,7 @@ def test_list_json_has_prompt_org_and_snapshots_newest_first(acme_repo, api):
     listed = cli(acme_repo, "prompt", "version", "list", PROMPT, "--json").json
     assert set(listed) == {"promptId", "orgId", "versions"}
     assert (listed["promptId"], listed["orgId"]) == (PROMPT, ACME_ID)
-    assert [set(v) for v in listed["versions"]] == [SNAPSHOT_KEYS] * 2
+    assert [set(v) for v in listed["versions"]] == [SNAPSHOT_KEYS | {"aliases"}] * 2
     assert [(v["version"], v["matchesCurrentPrompt"], v["preview"]) for v in listed["versions"]][0] == (2, False, "second")
     no_preview = cli(acme_repo, "prompt", "version", "list", PROMPT, "--json", "--no-preview").json
     assert [v["preview"] for v in no_preview["versions"]] == [None, None]
@@ -83,7 +83,7 @@ def test_list_table_stars_the_matching_version_and_shows_previews_on_request(acm
     api.create_prompt_version(PROMPT, label="Live one")
     api.create_prompt_version(PROMPT, text="draft text", label="Draft")
     lines = cli(acme_repo, "prompt", "version", "list", PROMPT).stdout.splitlines()
-    assert lines[0].split() == ["VERSION", "LABEL", "DISPLAY", "SOURCE", "CREATED"]
+    assert lines[0].split() == ["VERSION", "LABEL", "DISPLAY", "SOURCE", "CREATED", "ALIASES"]
     assert lines[1].split()[:2] == ["2", "Draft"] and lines[2].split()[:3] == ["*", "1", "Live"]
     with_preview = cli(acme_repo, "prompt", "version", "list", PROMPT, "--preview").stdout.splitlines()
     assert with_preview[0].split()[-1] == "PREVIEW" and with_preview[1].endswith("draft text")
@@ -93,7 +93,7 @@ def test_list_table_stars_the_matching_version_and_shows_previews_on_request(acm
 def test_show_json_is_the_snapshot_with_the_full_text(acme_repo, api):
     api.create_prompt_version(PROMPT, text="full text", description="Why.")
     shown = cli(acme_repo, "prompt", "version", "show", PROMPT, "1", "--json").json
-    assert set(shown) == SNAPSHOT_KEYS | {"text"}
+    assert set(shown) == SNAPSHOT_KEYS | {"text", "aliases"}
     assert (shown["text"], shown["description"], shown["version"]) == ("full text", "Why.", 1)
     human = cli(acme_repo, "prompt", "version", "show", PROMPT, "1").stdout
     assert human.startswith(f"Version 1 of prompt {PROMPT} in org {ACME_ID}\n") and human.endswith("\n\nfull text\n")
@@ -187,8 +187,8 @@ def test_a_bad_prompt_id_is_exit_2(acme_repo, command, bad):
     assert result.stderr.startswith(f"gitsnap: prompt id {bad!r} is not a valid identifier")
 
 
-@pytest.mark.parametrize("args", [["show", PROMPT, "one"], ["diff", PROMPT, "1", "x"], ["list", PROMPT, "--limit", "0"]])
-def test_a_version_or_limit_that_is_not_a_number_is_exit_2(acme_repo, args):
+@pytest.mark.parametrize("args", [["show", PROMPT, "one!"], ["diff", PROMPT, "x y", "1"], ["list", PROMPT, "--limit", "0"]])
+def test_a_version_or_limit_that_is_not_a_number_is_exit_2(acme_repo, args):  # nor latest, nor an alias name
     result = cli(acme_repo, "prompt", "version", *args)
     assert result.exit_code == 2 and "Traceback" not in result.stderr
 

@@ -13,7 +13,8 @@ from tests.conftest import ACME_ID, all_refs, git, run_cli
 
 LIVE = f"refs/heads/orgs/{ACME_ID}"
 REFSPECS = ["refs/heads/orgs/*:refs/heads/orgs/*", "refs/tags/snapshots/*:refs/tags/snapshots/*",
-            "refs/prompts/*:refs/prompts/*", "refs/stubs/*:refs/stubs/*"]
+            "refs/prompts/*:refs/prompts/*", "refs/stubs/*:refs/stubs/*",
+            "refs/prompt-aliases/*:refs/prompt-aliases/*"]
 
 
 @pytest.mark.parametrize("text, location, kind", [

@@ -47,7 +47,8 @@ def test_what_gitsnap_wrote_passes_with_every_ref_counted(full_repo):
     result = run_cli("verify", "--json", repo=full_repo)
     assert result.exit_code == 0, result.stdout
     assert result.json == {"ok": True, "problems": [], "checked": {
-        "orgs": 1, "snapshots": 1, "prompts": 1, "versions": 2, "stubSnapshots": 3, "saves": 3}}
+        "orgs": 1, "snapshots": 1, "prompts": 1, "versions": 2, "stubSnapshots": 3, "saves": 3, "aliases": 0,
+        "aliasMoves": 0}}
 
 
 def test_a_file_outside_the_layout_is_named(full_repo):

@@ -39,8 +39,8 @@ def verify(ctx: click.Context, state: State) -> None:
 
     Live branches: the tip is a valid org tree of canonical YAML. Snapshot tags: complete
     trailers, counts that match the tree. Prompt versions: numbered N..1, one {id, body} file
-    each. Stub snapshots: one uuid and creation time across a name's saves. Object-level
-    integrity is git's: git fsck --strict.
+    each. Stub snapshots: one uuid and creation time across a name's saves. Prompt aliases: each
+    move names a version of its prompt. Object-level integrity is git's: git fsck --strict.
 
     \b
     Example:
@@ -55,7 +55,7 @@ def verify(ctx: click.Context, state: State) -> None:
 def _render_verify(result: VerifyResult) -> str:
     c = result.checked
     summary = (f"{c.orgs} orgs, {c.snapshots} snapshots, {c.prompts} prompts ({c.versions} versions), "
-               f"{c.stub_snapshots} stub snapshots ({c.saves} saves)")
+               f"{c.stub_snapshots} stub snapshots ({c.saves} saves), {c.aliases} aliases ({c.alias_moves} moves)")
     if result.ok:
         return f"OK: {summary}"
     problems = [f"  {p.ref}: {p.problem}" for p in result.problems]

@@ -8,6 +8,7 @@ import click
 
 from ..names import DEFAULT_PROMPT_SOURCE as DEFAULT_SOURCE
 from ..names import PROMPT_SOURCES as SOURCES
+from .aliases import alias
 from .base import Group, State, dry_run_option, pass_state, short, table
 from .base import source as source_of
 
@@ -25,7 +26,7 @@ ORG_OPTION = click.option("--org", metavar="ORG", help="The prompt's org (needed
 
 @click.group(cls=Group)
 def prompt() -> None:
-    """Prompts: numbered, immutable versions of a prompt's text, and restoring one."""
+    """Prompts: numbered, immutable versions of a prompt's text, restoring one, and aliases that name them."""
 
 
 @prompt.group()
@@ -39,7 +40,8 @@ def version() -> None:
 @ORG_OPTION
 @click.option("--text", help="The version's text [default: the prompt's current body].")
 @click.option("--file", "file", metavar="PATH", help="Read the version's text from PATH (- for stdin).")
-@click.option("--label", help="One line; the commit's subject [default: Version N].")
+@click.option("--label", help="One line; the version's own subject, fixed [default: Version N]. A movable name "
+                               "for a version is an alias (gitsnap prompt alias).")
 @click.option("--display-version", metavar="V", help="A display version such as v1.4 (one line).")
 @click.option("--title", help="A title (one line).")
 @click.option("--description", help="A description (may span lines; the commit's body).")
@@ -107,9 +109,9 @@ def list_(state: State, prompt_id: str, org: str | None, limit: int | None, prev
 def _render_list(result: PromptVersionList) -> str:
     if not result.versions:
         return f"No versions of prompt {result.prompt_id} yet (gitsnap prompt version create {result.prompt_id})"
-    headers = ["", "VERSION", "LABEL", "DISPLAY", "SOURCE", "CREATED"]
+    headers = ["", "VERSION", "LABEL", "DISPLAY", "SOURCE", "CREATED", "ALIASES"]
     rows = [["*" if v.matches_current_prompt else "", str(v.version), v.label, v.display_version or "", v.source,
-             v.created_at] for v in result.versions]
+             v.created_at, ", ".join(v.aliases or [])] for v in result.versions]
     if result.versions[0].preview is not None:
         headers.append("PREVIEW")
         for row, v in zip(rows, result.versions):
@@ -124,15 +126,18 @@ def _one_line(text: str, width: int) -> str:
 
 @version.command("show")
 @click.argument("prompt_id")
-@click.argument("number", metavar="N", type=int)
+@click.argument("number", metavar="N")
 @ORG_OPTION
 @pass_state
-def show(state: State, prompt_id: str, number: int, org: str | None) -> None:
+def show(state: State, prompt_id: str, number: str, org: str | None) -> None:
     """Show version N of prompt PROMPT_ID: its metadata and its full text.
+
+    N is a version number, an alias (gitsnap prompt alias list) or latest.
 
     \b
     Example:
       gitsnap prompt version show 65f9b1c2e8a1d4e001a0b1c4 4
+      gitsnap prompt version show 65f9b1c2e8a1d4e001a0b1c4 production
     """
     state.emit(state.store.show_prompt_version(prompt_id, number, org=org), _render_show)
 
@@ -141,6 +146,7 @@ def _render_show(result: PromptVersionDetail) -> str:
     lines = [f"Version {result.version} of prompt {result.prompt_id} in org {result.org_id}"
              + (" (matches the current prompt)" if result.matches_current_prompt else ""),
              f"  commit {result.id}", f"  {_describe(result)}"]
+    lines += [f"  aliases: {', '.join(result.aliases)}"] if result.aliases else []
     if result.description:
         lines += [f"  {line}" for line in result.description.splitlines()]
     return "\n".join([*lines, "", result.text])
@@ -148,16 +154,19 @@ def _render_show(result: PromptVersionDetail) -> str:
 
 @version.command("diff")
 @click.argument("prompt_id")
-@click.argument("old", metavar="N", type=int)
-@click.argument("new", metavar="M", type=int)
+@click.argument("old", metavar="N")
+@click.argument("new", metavar="M")
 @ORG_OPTION
 @pass_state
-def diff(state: State, prompt_id: str, old: int, new: int, org: str | None) -> None:
+def diff(state: State, prompt_id: str, old: str, new: str, org: str | None) -> None:
     """The unified diff of prompt PROMPT_ID's text from version N to version M.
+
+    N and M are version numbers, aliases (gitsnap prompt alias list) or latest.
 
     \b
     Example:
       gitsnap prompt version diff 65f9b1c2e8a1d4e001a0b1c4 3 5
+      gitsnap prompt version diff 65f9b1c2e8a1d4e001a0b1c4 production latest
     """
     state.emit(state.store.diff_prompt_versions(prompt_id, old, new, org=org), _render_diff)
 
@@ -171,18 +180,20 @@ def _render_diff(result: PromptVersionDiff) -> str:
 @prompt.command("restore")
 @dry_run_option
 @click.argument("prompt_id")
-@click.argument("number", metavar="N", type=int)
+@click.argument("number", metavar="N")
 @ORG_OPTION
 @pass_state
-def restore(state: State, prompt_id: str, number: int, org: str | None) -> None:
+def restore(state: State, prompt_id: str, number: str, org: str | None) -> None:
     """Make version N's text the live body of prompt PROMPT_ID (its other fields are kept).
 
-    One commit on the org's live branch; no commit when the body already is that text. Restoring
-    does not create a version (create one afterwards if you want the restore numbered).
+    N is a version number, an alias (gitsnap prompt alias list) or latest. One commit on the org's
+    live branch; no commit when the body already is that text. Restoring does not create a version
+    (create one afterwards if you want the restore numbered).
 
     \b
     Example:
       gitsnap prompt restore 65f9b1c2e8a1d4e001a0b1c4 4
+      gitsnap prompt restore 65f9b1c2e8a1d4e001a0b1c4 production
     """
     state.emit(state.store.restore_prompt_version(prompt_id, number, org=org), _render_restore)
 
@@ -192,3 +203,6 @@ def _render_restore(result: PromptRestoreResult) -> str:
         return f"No changes: prompt {result.prompt_id} in org {result.org_id} already has version {result.version}'s text"
     return (f"Restored prompt {result.prompt_id} in org {result.org_id} to version {result.version}: "
             f"commit {short(result.commit)}")
+
+
+prompt.add_command(alias)

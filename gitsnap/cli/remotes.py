@@ -36,7 +36,7 @@ def add(state: State, name: str, url: str) -> None:
     """Add remote NAME at URL: a path, file://, git://, ssh:// (or host:path), http(s)://.
 
     Writes remote.NAME.url and one fetch and push refspec per gitsnap namespace
-    (refs/heads/orgs, refs/tags/snapshots, refs/prompts, refs/stubs), non-forced, so plain
+    (refs/heads/orgs, refs/tags/snapshots, refs/prompts, refs/stubs, refs/prompt-aliases), non-forced, so plain
     `git fetch NAME` in the repository brings the same refs and refuses non-fast-forwards too.
     Credentials in the URL (user:password@) are not stored: give them at run time.
 
