@@ -293,8 +293,10 @@ def test_versions_are_listed_and_shown_by_number_or_latest(http, repo):
     latest = http.get(f"/api/prompts/{PROMPT(4)}/versions/latest", headers=ACME_ONLY).json()
     assert (latest["_id"], latest["text"], latest["label"]) == (second["versionId"], "two", "Second")
     assert "versions are 1 to 2" in error(http.get(f"/api/prompts/{PROMPT(4)}/versions/3", headers=ACME_ONLY), 404)
-    assert "not a version number" in error(http.get(f"/api/prompts/{PROMPT(4)}/versions/two", headers=ACME_ONLY), 400)
-    error(http.get(f"/api/prompts/{PROMPT(4)}/versions/{'9' * 40}", headers=ACME_ONLY), 400)
+    assert "has no alias 'two'" in error(http.get(f"/api/prompts/{PROMPT(4)}/versions/two", headers=ACME_ONLY), 404)
+    assert "bad..x" in error(http.get(f"/api/prompts/{PROMPT(4)}/versions/bad..x", headers=ACME_ONLY), 400)
+    assert "versions are 1 to 2" in error(http.get(f"/api/prompts/{PROMPT(4)}/versions/{'9' * 40}",
+                                                   headers=ACME_ONLY), 404)
 
 
 def test_latest_of_a_prompt_without_versions_is_404(http):

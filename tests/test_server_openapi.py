@@ -36,6 +36,8 @@ def test_the_endpoints_are_exactly_designs_table(document):
         ("PUT", "/api/orgs/{orgId}"), ("GET", "/api/orgs"), ("GET", "/api/orgs/{orgId}"),
         ("POST", "/api/prompts/{promptId}/versions"), ("GET", "/api/prompts/{promptId}/versions"),
         ("GET", "/api/prompts/{promptId}/versions/{n}"), ("POST", "/api/prompts/{promptId}/versions/{n}/restore"),
+        ("GET", "/api/prompts/{promptId}/aliases"), ("PUT", "/api/prompts/{promptId}/aliases/{alias}"),
+        ("DELETE", "/api/prompts/{promptId}/aliases/{alias}"), ("GET", "/api/prompts/{promptId}/aliases/{alias}/history"),
         ("POST", "/api/stubs/{stubref}/snapshots"), ("GET", "/api/stubs/{stubref}/snapshots"),
         ("POST", "/api/stubs/{stubref}/snapshots/{type}/{name}/restore"), ("GET", "/healthz")}
 

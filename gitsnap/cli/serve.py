@@ -26,9 +26,11 @@ SECRET_FILE_OPTION = click.option(
               help="A PEM public key (its text or a file's path) for RS256 or ES256 tokens from an identity provider.")
 @click.option("--max-body", type=click.IntRange(min=0), default=DEFAULT_MAX_BODY, show_default=True, metavar="BYTES",
               envvar="GITSNAP_MAX_BODY", help="The largest request body accepted (413 above it).")
+@click.option("--protect-alias", "protected_aliases", multiple=True, metavar="ALIAS",
+              help="Moving or deleting this prompt alias over HTTP needs a token with role admin (repeatable).")
 @pass_state
 def serve(state: State, host: str, port: int, workers: int, jwt_secret_file: str | None, jwt_public_key: str | None,
-          max_body: int) -> None:
+          max_body: int, protected_aliases: tuple[str, ...]) -> None:
     """Serve the platforms' endpoints over HTTP (FastAPI on uvicorn): org snapshots, orgs, prompt versions,
     stub snapshots. Every route but /healthz, /openapi.json and /docs needs a Bearer JWT: HS256 with the
     secret in GITSNAP_JWT_SECRET (or --jwt-secret-file), or RS256/ES256 with --jwt-public-key. Without
@@ -37,14 +39,14 @@ def serve(state: State, host: str, port: int, workers: int, jwt_secret_file: str
     \b
     Example:
       export GITSNAP_JWT_SECRET=$(openssl rand -hex 32)
-      gitsnap serve --repo /srv/config/gitsnap.git --port 2212 --workers 2
+      gitsnap serve --repo /srv/config/gitsnap.git --port 2212 --workers 2 --protect-alias production
       curl -H "Authorization: Bearer $(gitsnap token create --user 64ee9a8b1e7f2a0011223399 --org '*')" \\
           localhost:2212/api/orgs
     """
     from ..server.config import ServerConfig
     from ..server.runner import serve as run
 
-    config = ServerConfig.load(state.repo, jwt_secret_file, jwt_public_key, max_body)
+    config = ServerConfig.load(state.repo, jwt_secret_file, jwt_public_key, max_body, protected_aliases)
     state.store  # noqa: B018 (opened here so that a path that is no repository stops the start: exit 3)
     run(config, host, port, workers, jwt_secret_file, jwt_public_key)
 

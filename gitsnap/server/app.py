@@ -13,7 +13,7 @@ from .auth import Verifier
 from .config import ServerConfig
 from .errors import install_handlers
 from .middleware import BodyLimit, RequestIds
-from .routes import org_snapshots, orgs, prompts, stubs
+from .routes import aliases, org_snapshots, orgs, prompts, stubs
 from .stores import Stores
 
 DESCRIPTION = """The gitsnap repository's org snapshots, prompt versions and stub snapshots, as the platforms'
@@ -39,10 +39,11 @@ def create_app(config: ServerConfig) -> FastAPI:
                   generate_unique_id_function=lambda route: route.name)  # operationId: the function's name
     app.state.verifier = Verifier(config.secret, config.public_key)
     app.state.stores = stores
+    app.state.protected_aliases = config.protected_aliases
     install_handlers(app)
     app.add_middleware(BodyLimit, limit=config.max_body)
     app.add_middleware(RequestIds)  # added last: outermost, so every response (a 413 too) carries the id
-    for module in (org_snapshots, orgs, prompts, stubs):
+    for module in (org_snapshots, orgs, prompts, aliases, stubs):
         app.include_router(module.router)
 
     @app.get("/healthz", response_model=Health, tags=["Health"], summary="Liveness (no token needed)")

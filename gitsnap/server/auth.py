@@ -34,6 +34,12 @@ class Caller:
                             f"{', '.join(sorted(self.orgs)) or 'none'}")
         return org
 
+    def may_move_alias(self, alias: str, protected: frozenset[str]) -> None:
+        """Forbidden unless the alias is unprotected or the token's role is admin."""
+        if alias in protected and self.role != "admin":
+            raise Forbidden(f"alias {alias!r} is protected on this server: moving or deleting it needs a token "
+                            "with role admin")
+
     def acting_user(self, named: str | None) -> str:
         """The user a write is recorded for: the token's own, which a body may name but not change."""
         if named is not None and named != self.user:

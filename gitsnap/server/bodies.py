@@ -58,6 +58,22 @@ class PromptVersionCreate(Body):
     source: PromptSource | None = None
 
 
+class AliasSet(Body):
+    """Move an alias to a version."""
+
+    version: int | str = Field(description="A version number, latest, or another alias.")
+    expect: int | str | None = Field(None, description="Where the alias must be now: a version number, or none "
+                                                       "for absent (409 otherwise).")
+    reason: str | None = Field(None, description="Why it moves (one line, kept in its history).")
+
+
+class AliasDelete(Body):
+    """Delete an alias (optional body)."""
+
+    expect: int | str | None = Field(None, description="The version the alias must be at (409 otherwise).")
+    reason: str | None = Field(None, description="Why it is deleted (one line).")
+
+
 class PromptRestore(Body):
     user_id: str | None = Field(None, alias="userId", description="The token's own user (the default).")
 

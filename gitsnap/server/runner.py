@@ -23,7 +23,8 @@ def serve(config: ServerConfig, host: str, port: int, workers: int, secret_file:
     if workers == 1:
         uvicorn.run(create_app(config), **options)
         return
-    os.environ.update(worker_environment(config.repo, secret_file, public_key, config.max_body))
+    os.environ.update(worker_environment(config.repo, secret_file, public_key, config.max_body,
+                                          config.protected_aliases))
     settings = uvicorn.Config(FACTORY, factory=True, workers=workers, **options)
     # What uvicorn.run does for workers, but with a socket asyncio knows is TCP: uvicorn binds it with
     # proto 0, and asyncio sets TCP_NODELAY on accepted connections only for IPPROTO_TCP, so every

@@ -11,10 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import Response
 
-from ...errors import InvalidInput
 from ...models import PromptRestoreResult, PromptVersionDetail, PromptVersionList, PromptVersionResult
 from ...names import DEFAULT_PROMPT_SOURCE
-from ...store import Store
 from ..bodies import PromptRestore, PromptVersionCreate
 from ..render import reply
 from ..routing import TokenFirstRoute
@@ -22,8 +20,7 @@ from .common import ERRORS, Authorized, OrgQuery, Repository, prompt_org
 
 router = APIRouter(prefix="/api/prompts", tags=["Prompts"], route_class=TokenFirstRoute, responses=ERRORS)
 PromptId = Annotated[str, Path(alias="promptId")]
-Number = Annotated[str, Path(alias="n", description="A version number, or latest.")]
-LATEST = "latest"
+Number = Annotated[str, Path(alias="n", description="A version number, latest, or an alias (production).")]
 
 
 @router.post("/{promptId}/versions", status_code=201, response_model=PromptVersionResult,
@@ -53,7 +50,7 @@ def show_prompt_version(prompt_id: PromptId, number: Number, caller: Authorized,
                  org_id: OrgQuery = None) -> Response:
     store = stores.here()
     org = prompt_org(store, caller, prompt_id, org_id)
-    return reply(store.show_prompt_version(prompt_id, version_number(store, prompt_id, org, number), org=org))
+    return reply(store.show_prompt_version(prompt_id, number, org=org))
 
 
 @router.post("/{promptId}/versions/{n}/restore", response_model=PromptRestoreResult,
@@ -64,15 +61,4 @@ def restore_prompt_version(prompt_id: PromptId, number: Number, caller: Authoriz
     user = caller.acting_user(body.user_id if body else None)
     store = stores.here()
     org = prompt_org(store, caller, prompt_id, org_id)
-    number = version_number(store, prompt_id, org, number)
     return reply(store.restore_prompt_version(prompt_id, number, org=org, user_id=user))
-
-
-def version_number(store: Store, prompt_id: str, org: str, text: str) -> int:
-    """A path's version: digits, or ``latest`` (the newest version's number)."""
-    if text == LATEST:
-        newest = store.list_prompt_versions(prompt_id, org=org, limit=1, preview=False).versions
-        return newest[0].version if newest else 1  # no versions: asking for 1 gets the library's "no versions yet"
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
-    raise InvalidInput(f"version {text!r} is not a version number or {LATEST}")
