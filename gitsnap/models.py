@@ -1,4 +1,8 @@
-"""Pydantic models: what platforms export (inputs) and what gitsnap returns (the JSON shapes)."""
+"""Pydantic models: what platforms export (inputs) and what gitsnap returns (the JSON shapes).
+
+One module on purpose, past the usual size: it is the whole JSON contract, what ``--json`` prints
+and what the HTTP service serves and ``/openapi.json`` documents, read in one place.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,10 @@ def identifier_problem(value: object) -> str | None:
     ):
         return f"{value!r} is not a valid identifier (must match {IDENTIFIER_RULE})"
     return None
+
+
+def is_identifier(value: object) -> bool:
+    return identifier_problem(value) is None
 
 
 def check_identifier(value: str) -> str:

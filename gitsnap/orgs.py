@@ -1,4 +1,8 @@
-"""An org's live state: import (full replace), export, list, log."""
+"""An org's live state: import (full replace), export, list, log, drift, and a dry run's changes.
+
+Everything that reads or moves ``refs/heads/orgs/<org>`` is here, so the live branch's rules (CAS,
+author, the one-document form) are read in one place; the tree's layout is ``layout``'s.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from .models import (
     SnapshotDiff,
     TreeChanges,
     User,
-    check_identifier,
+    is_identifier,
     iso_utc,
     require_identifier,
     unreadable_refs,
@@ -183,7 +187,7 @@ def load_source(store: GitStore, source: Source, progress: Progress | None = Non
 
 def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:
     """path -> blob id of the entity files in an org's live tree (empty for a new org)."""
-    if not check_identifier_quietly(org_id) or (tip := store.refs.read(org_ref(org_id))) is None:
+    if not is_identifier(org_id) or (tip := store.refs.read(org_ref(org_id))) is None:
         return {}
     tree = store.objects.read_commit(tip).tree
     files = {}
@@ -276,19 +280,11 @@ def _tree_changes(store: GitStore, old: str | None, new: str) -> TreeChanges:
 
 def resolve_state(store: GitStore, what: str) -> str:
     """The commit an org id (its live state) or any git revision names."""
-    if not check_identifier_quietly(what) or (tip := store.refs.read(org_ref(what))) is None:
+    if not is_identifier(what) or (tip := store.refs.read(org_ref(what))) is None:
         tip = store.resolve_commit(what)
     if tip is None:
         raise NotFound(f"{what!r} is neither an org nor a git revision in {store.path} (gitsnap org list)")
     return tip
-
-
-def check_identifier_quietly(value: str) -> bool:
-    try:
-        check_identifier(value)
-    except ValueError:
-        return False
-    return True
 
 
 def export_org(store: GitStore, what: str, out: str | None, fmt: str | None) -> tuple[ExportResult, str | None]:
@@ -389,7 +385,7 @@ def org_refs(store: GitStore) -> list[tuple[str, str]]:
     """(org id, tip) of every live branch, sorted; names that are not identifiers are not gitsnap's."""
     found = store.refs.list(ORGS_PREFIX)
     return sorted((ref[len(ORGS_PREFIX):], tip) for ref, tip in found.items()
-                  if check_identifier_quietly(ref[len(ORGS_PREFIX):]))
+                  if is_identifier(ref[len(ORGS_PREFIX):]))
 
 
 def ref_changes(store: GitStore) -> list[RefChange]:

@@ -1,5 +1,8 @@
 """Remotes: which refs travel, the fast-forward rules, and push, pull and clone built on them.
 
+(The wire is ``gitremote``'s; this module is the policy, kept whole so that push and pull read as
+the mirror images they are.)
+
 Only gitsnap's namespaces travel (``refs/heads/orgs/*``, ``refs/tags/snapshots/*``,
 ``refs/prompts/*``, ``refs/stubs/*``, ``refs/prompt-aliases/*``). History is never overwritten: a
 push whose refs are not all fast-forwards sends nothing; a pull moves the refs that fast-forward and

@@ -27,8 +27,9 @@ from .models import (
     EntityRef,
     FieldChange,
     SnapshotDiff,
+    is_identifier,
 )
-from .orgs import check_identifier_quietly, org_ref
+from .orgs import org_ref
 from .snapshots import SNAPSHOT_ID, locate, read_snapshot
 
 DIFF_COLLECTIONS = (*CONFIG_COLLECTIONS, "users", STUBS)
@@ -42,7 +43,7 @@ def resolve_side(store: GitStore, spec: str) -> DiffSide:
     if SNAPSHOT_ID.fullmatch(spec.lower()) and (located := locate(store, spec.lower())):
         snapshot = read_snapshot(store, located)
         return DiffSide(spec=spec, kind="snapshot", commit=snapshot.commit, snapshot_id=snapshot.id, name=snapshot.name)
-    if check_identifier_quietly(spec) and (tip := store.refs.read(org_ref(spec))):
+    if is_identifier(spec) and (tip := store.refs.read(org_ref(spec))):
         return DiffSide(spec=spec, kind="org", commit=tip)
     commit = store.resolve_commit(spec)
     if commit is None:

@@ -34,13 +34,13 @@ from .models import (
     SnapshotResult,
     SnapshotShow,
     User,
+    is_identifier,
     iso_utc,
     require_identifier,
     unreadable_refs,
 )
 from .orgs import (
     author_identity,
-    check_identifier_quietly,
     commit_export,
     count_config,
     load_source,
@@ -115,7 +115,7 @@ def locate(store: GitStore, snapshot_id: str, among: Collection[str] | None = No
     """The snapshot's tag, looked up under each org's (or each of ``among``'s) snapshot directory by name."""
     found = []
     for org in sorted(store.refs.children(SNAPSHOTS_PREFIX)):
-        if not check_identifier_quietly(org) or (among is not None and org not in among):
+        if not is_identifier(org) or (among is not None and org not in among):
             continue
         ref = snapshot_ref(org, snapshot_id)
         tag = store.refs.read(ref)
@@ -236,11 +236,11 @@ def list_snapshots(store: GitStore, org: str | None = None, among: Collection[st
         require_identifier("org", org)
         prefixes = [f"{SNAPSHOTS_PREFIX}{org}/"]
     elif among is not None:
-        prefixes = [f"{SNAPSHOTS_PREFIX}{name}/" for name in sorted(among) if check_identifier_quietly(name)]
+        prefixes = [f"{SNAPSHOTS_PREFIX}{name}/" for name in sorted(among) if is_identifier(name)]
     located = []
     for ref, tag in (item for prefix in prefixes for item in store.refs.list(prefix).items()):
         parts = ref[len(SNAPSHOTS_PREFIX):].split("/")
-        if len(parts) == 2 and check_identifier_quietly(parts[0]) and SNAPSHOT_ID.fullmatch(parts[1]):
+        if len(parts) == 2 and is_identifier(parts[0]) and SNAPSHOT_ID.fullmatch(parts[1]):
             located.append((ref, Located(parts[0], parts[1], ref, tag)))  # other refs there are not gitsnap's
     snapshots, failures = each_readable(located, lambda _ref, where: read_snapshot(store, where))
     if org is not None and not located:
