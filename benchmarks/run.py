@@ -85,7 +85,7 @@ def measure(size: int, repeat: int, work: Path) -> list[tuple[str, float, float]
     """(label, gitsnap seconds, git seconds) rows, best of ``repeat``."""
     source = work / f"org-{size}"
     write_org(source, size)
-    first, first_git, again, again_git = [], [], [], []
+    first, first_git, again, again_git, drift, drift_git = [], [], [], [], [], []
     for run in range(repeat):
         repo, tree = work / f"r{size}-{run}.git", work / f"w{size}-{run}"
         subprocess.run(gitsnap("--repo", str(repo), "init"), check=True, stdout=subprocess.DEVNULL)
@@ -97,10 +97,43 @@ def measure(size: int, repeat: int, work: Path) -> list[tuple[str, float, float]
         shutil.copytree(source, tree, dirs_exist_ok=True)
         again.append(timed(gitsnap("--repo", str(repo), "org", "import", str(source))))
         again_git.append(timed(["sh", "-c", "git add -A && git commit -q -m change"], cwd=tree))
+        # no drift: the files are the live state; git compares its index's stat data, gitsnap blob ids
+        drift.append(timed(gitsnap("--repo", str(repo), "org", "diff", "bench", str(source), "--exit-code")))
+        drift_git.append(timed(["git", "diff", "--quiet"], cwd=tree))
     return [
         (f"import, {size} entities", min(first), min(first_git)),
         (f"re-import, {size} entities, 1 changed", min(again), min(again_git)),
+        (f"org diff (drift), {size} entities, none", min(drift), min(drift_git)),
     ]
+
+
+def peak_rss_mb(command: list[str]) -> float:
+    """The peak resident memory of one run of ``command``, in MiB (the kernel's own count, via wait4)."""
+    process = subprocess.Popen(command, env=GIT_ENV, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status:
+        raise RuntimeError(f"{command} failed")
+    return usage.ru_maxrss / 1024
+
+
+def memory(size: int, work: Path) -> None:
+    """Peak RSS of importing a ``size``-entity org (a directory, then the same as one JSON document)."""
+    import json
+
+    source, repo = work / f"mem-{size}", work / f"mem-{size}.git"
+    write_org(source, size)
+    subprocess.run(gitsnap("--repo", str(repo), "init"), check=True, stdout=subprocess.DEVNULL)
+    start = time.perf_counter()
+    directory = peak_rss_mb(gitsnap("--repo", str(repo), "org", "import", str(source)))
+    print(f"import of a {size:,}-entity directory: peak RSS {directory:.0f} MiB, {time.perf_counter() - start:.1f} s")
+    document = {"org": yamlio.load((source / "org.yaml").read_bytes())}
+    for collection in entity_counts(size):
+        document[collection] = [yamlio.load(path.read_bytes()) for path in sorted((source / collection).iterdir())]
+        document[collection][0]["changed"] = True  # so the import writes
+    (work / "mem.json").write_text(json.dumps(document))
+    start = time.perf_counter()
+    one = peak_rss_mb(gitsnap("--repo", str(repo), "org", "import", str(work / "mem.json")))
+    print(f"import of a {size:,}-entity JSON document: peak RSS {one:.0f} MiB, {time.perf_counter() - start:.1f} s")
 
 
 def profile_import(size: int, work: Path) -> None:
@@ -119,6 +152,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="65,10000", help="org sizes in entities, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
     parser.add_argument("--profile", action="store_true", help="also profile one in-process import of the largest size")
+    parser.add_argument("--memory", type=int, metavar="ENTITIES", help="also measure the peak memory of importing an "
+                                                                       "org this large (e.g. 100000)")
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="gitsnap-bench-"))
@@ -132,6 +167,8 @@ def main() -> None:
             print(f"{label:48} {ours:8.3f}s {theirs_text} {ratio}")
         if options.profile:
             profile_import(max(sizes), work)
+        if options.memory:
+            memory(options.memory, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
