@@ -225,7 +225,8 @@ class Objects:
         sha = obj.id.decode()
         directory = os.path.join(self._dir, sha[:2])
         os.makedirs(directory, exist_ok=True)
-        data = obj.as_legacy_object()  # zlib of "<type> <size>\0<contents>"
+        raw = obj.as_raw_string()  # one zlib call (dulwich's compresses a 3,000-entry tree in 3,000 pieces)
+        data = zlib.compress(obj.type_name + b" %d\0" % len(raw) + raw)
         _write_then_rename(os.path.join(directory, f"tmp_obj_{os.getpid()}_{random.getrandbits(32):08x}"),
                            os.path.join(directory, sha[2:]), data)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import yamlio
@@ -58,6 +59,7 @@ def stub_dir(stubref: str) -> str:
     return f"{STUBS}/{stubref}"
 
 
+@lru_cache(maxsize=1 << 16)  # an import asks once per file in each of its passes
 def place_of(path: str) -> Place | None:
     """The place a file path names, or None when it is not part of the layout."""
     parts = path.split("/")

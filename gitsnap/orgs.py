@@ -46,6 +46,7 @@ from .secretguard import SecretPolicy, guard_export
 from .sources import Source, load_export, source_name
 
 ORGS_PREFIX = "refs/heads/orgs/"
+STAT_CACHE_DIR = "gitsnap/stat-cache"  # inside the repository directory, never in a ref
 
 
 def org_ref(org_id: str) -> str:
@@ -182,7 +183,8 @@ def import_org(store: GitStore, source: Source, user_id: str | None = None, mess
 
 def load_source(store: GitStore, source: Source, progress: Progress | None = None, name: str | None = None) -> OrgExport:
     """Read and validate ``source``; directory files identical to the live tree's blobs are reused unread."""
-    return load_export(source, progress, lambda org_id: _live_entity_files(store, org_id), name)
+    return load_export(source, progress, lambda org_id: _live_entity_files(store, org_id), name,
+                       os.path.join(store.path, STAT_CACHE_DIR))
 
 
 def _live_entity_files(store: GitStore, org_id: str) -> dict[str, str]:

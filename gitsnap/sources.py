@@ -24,6 +24,7 @@ from .errors import InvalidInput, NotFound
 from .layout import SKIP, Assembled, document_path, place_of
 from .models import OrgExport, Stub
 from .progress import Progress, count
+from .statcache import StatCache
 
 # A source: a path (a directory in the org-tree layout, or a .json/.yaml document), the bytes of a
 # document, or a binary stream of one (the CLI passes stdin for ``-``).
@@ -134,8 +135,8 @@ def _kind(mode: int) -> str:
     return next((what for test, what in kinds if test(mode)), "not a regular file")
 
 
-def _read_entity_file(path: str, problems: _Problems) -> bytes | None:
-    """A regular file of an import directory, never through a symbolic link; None with a problem otherwise."""
+def _read_entity_file(path: str, problems: _Problems) -> tuple[bytes, os.stat_result] | None:
+    """A regular file of an import directory and its stat, never through a symbolic link; None with a problem."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
@@ -147,15 +148,15 @@ def _read_entity_file(path: str, problems: _Problems) -> bytes | None:
                      else f"{_kind(mode)}; an org directory holds regular files only")
         return None
     with os.fdopen(descriptor, "rb", buffering=0) as handle:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            problems.add(path, f"{_kind(mode)}; an org directory holds regular files only")
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            problems.add(path, f"{_kind(status.st_mode)}; an org directory holds regular files only")
             return None
         data = handle.read(FILE_MAX + 1)
     if len(data) > FILE_MAX:
         problems.add(path, f"larger than {FILE_MAX // 2**20} MiB, the most gitsnap reads from one file")
         return None
-    return data
+    return data, status
 
 
 def read_source_bytes(source: Source, name: str) -> bytes:
@@ -179,7 +180,7 @@ def git_blob_id(data: bytes) -> str:
 
 
 def load_export(source: Source, progress: Progress | None = None, live_files: LiveFiles | None = None,
-                name: str | None = None) -> OrgExport:
+                name: str | None = None, cache_dir: str | None = None) -> OrgExport:
     """Read and validate an org export: a directory, a .json/.yaml document, its bytes, or a stream.
 
     For a directory, ``live_files(org_id)`` gives the org's live entity files (path -> blob id);
@@ -190,7 +191,8 @@ def load_export(source: Source, progress: Progress | None = None, live_files: Li
     unchanged: dict[str, str] = {}
     is_path = isinstance(source, (str, os.PathLike))
     if is_path and os.path.isdir(source):
-        assembled = _read_directory(os.fspath(source), problems, progress, live_files, unchanged)
+        cache = StatCache(cache_dir, os.fspath(source)) if cache_dir else None
+        assembled = _read_directory(os.fspath(source), problems, progress, live_files, unchanged, cache)
         document, where = assembled.document, lambda loc: assembled.where(loc, name)
     else:
         if is_path and not os.path.lexists(source):
@@ -271,13 +273,13 @@ def _is_whole_document(loc: tuple) -> bool:
 # --- the directory (org-tree) form -------------------------------------------------------------------
 
 
-def _layout_files(root: str, problems: _Problems) -> list[str]:
-    """The relative paths of the regular files under ``root`` where the layout has directories.
+def _layout_files(root: str, problems: _Problems) -> dict[str, os.stat_result]:
+    """The relative paths of the files under ``root`` where the layout has directories, with their lstat.
 
     Nothing outside the layout is read or walked: a stray entry is one problem, a symbolic link is
     never followed.
     """
-    files: list[str] = []
+    files: dict[str, os.stat_result] = {}
     pending = [""]
     while pending:
         directory = pending.pop()
@@ -298,7 +300,7 @@ def _layout_files(root: str, problems: _Problems) -> list[str]:
             elif place_of(path) is None:
                 problems.add(entry.path, _stray(path))
             else:
-                files.append(path)
+                files[path] = entry.stat(follow_symlinks=False)
     return files
 
 
@@ -309,15 +311,19 @@ def _stray(path: str) -> str:
 
 
 def _read_directory(root: str, problems: _Problems, progress: Progress | None, live_files: LiveFiles | None,
-                    unchanged: dict[str, str]) -> Assembled:
-    """Assemble the one-document form from an org-tree directory, remembering each entity's file."""
+                    unchanged: dict[str, str], cache: StatCache | None) -> Assembled:
+    """Assemble the one-document form from an org-tree directory, remembering each entity's file.
+
+    An entity file whose blob is the live one is reused unparsed; with ``cache``, one whose stat data
+    says so is not even read.
+    """
     paths = _layout_files(root, problems)
     full = lambda path: os.path.join(root, *path.split("/"))  # noqa: E731
     org = None
     if layout.ORG_FILE not in paths:
         problems.add(root, f"{layout.ORG_FILE} is missing (an org directory holds {', '.join(layout.TOP_LEVEL)})")
-    elif (data := _read_entity_file(full(layout.ORG_FILE), problems)) is not None:
-        org = read_document(data, full(layout.ORG_FILE), problems, as_json=False)
+    elif (read := _read_entity_file(full(layout.ORG_FILE), problems)) is not None:
+        org = read_document(read[0], full(layout.ORG_FILE), problems, as_json=False)
     org_id = org.get("id", org.get("_id")) if isinstance(org, dict) else None
     live = live_files(org_id) if live_files and isinstance(org_id, str) else {}
     total = len(paths) - 1  # org.yaml is read already
@@ -331,15 +337,25 @@ def _read_directory(root: str, problems: _Problems, progress: Progress | None, l
         done += 1
         if progress and (done % PROGRESS_EVERY == 0 or done == total):
             count(progress, "Reading files", done, total)
-        data = _read_entity_file(full(path), problems)
-        if data is None:
+        reusable = path in live and place_of(path).collection in layout.ENTITY_COLLECTIONS
+        if reusable and cache is not None and cache.blob(path, paths[path]) == live[path]:
+            unchanged[path] = live[path]
+            return SKIP
+        read = _read_entity_file(full(path), problems)
+        if read is None:
             return None
-        if live.get(path) == git_blob_id(data) and place_of(path).collection in layout.ENTITY_COLLECTIONS:
+        data, stat = read
+        blob = git_blob_id(data)
+        if cache is not None:
+            cache.record(path, stat, blob)
+        if reusable and live[path] == blob:
             unchanged[path] = live[path]
             return SKIP
         return read_document(data, full(path), problems, as_json=False)
 
     assembled = layout.assemble(paths, load, full)
+    if cache is not None:
+        cache.save(set(paths))
     for file, problem in assembled.problems:
         problems.add(file, problem)
     return assembled

@@ -1,0 +1,90 @@
+"""The stat cache of import directories: unchanged files are not read again, a change is never missed."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from gitsnap import Store, sources
+from gitsnap.layout import entity_path
+from tests.conftest import ACME_ID, all_refs, fsck, git
+
+PIPELINE = "6501c0de5a1e000000000001"
+LIVE = f"refs/heads/orgs/{ACME_ID}"
+
+
+@pytest.fixture
+def files_read(monkeypatch):
+    """The paths of every file an import opens for reading."""
+    read = []
+    real = sources._read_entity_file
+    monkeypatch.setattr(sources, "_read_entity_file", lambda path, problems: read.append(path) or real(path, problems))
+    return read
+
+
+def age(directory) -> None:
+    """Put every file's mtime 10 s back, out of the cache's racy window (as files are after any real pause)."""
+    past = time.time_ns() - 10_000_000_000
+    for root, _dirs, names in os.walk(directory):
+        for name in names:
+            os.utime(os.path.join(root, name), ns=(past, past))
+
+
+def test_a_second_import_of_an_unchanged_directory_reads_no_entity(acme_repo, acme_dir, files_read):
+    age(acme_dir)
+    Store(acme_repo).import_org(str(acme_dir))  # builds the cache
+    files_read.clear()
+    assert Store(acme_repo).import_org(str(acme_dir)).skipped
+    entities = [path for path in files_read if "/stubs/" not in path and not path.endswith("org.yaml")]
+    assert entities == []
+
+
+def test_a_changed_file_is_read_and_imported(acme_repo, acme_dir, files_read):
+    age(acme_dir)
+    Store(acme_repo).import_org(str(acme_dir))
+    changed = acme_dir / entity_path("pipelines", PIPELINE)
+    changed.write_text(changed.read_text().replace("Leasing inquiries", "Leasing leads"))
+    files_read.clear()
+    result = Store(acme_repo).import_org(str(acme_dir))
+    assert not result.skipped and result.files.changed == 1
+    assert str(changed) in files_read
+    assert "Leasing leads" in git(acme_repo, "show", f"{LIVE}:{entity_path('pipelines', PIPELINE)}")
+
+
+def test_a_change_that_keeps_size_and_mtime_is_still_seen(acme_repo, acme_dir):
+    age(acme_dir)
+    Store(acme_repo).import_org(str(acme_dir))
+    changed = acme_dir / entity_path("pipelines", PIPELINE)
+    before = changed.stat()
+    text = changed.read_text()
+    changed.write_text(text.replace("Leasing inquiries", "Leasing inquirie!"))  # same size
+    os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))  # same mtime; only ctime tells
+    assert changed.stat().st_size == before.st_size and changed.stat().st_mtime_ns == before.st_mtime_ns
+    result = Store(acme_repo).import_org(str(acme_dir))
+    assert not result.skipped and "inquirie!" in git(acme_repo, "show", f"{LIVE}:{entity_path('pipelines', PIPELINE)}")
+
+
+def test_files_changed_just_before_the_cache_was_written_are_read_again(acme_repo, acme_dir, files_read):
+    for root, _dirs, names in os.walk(acme_dir):
+        for name in names:
+            os.utime(os.path.join(root, name))  # written just now: inside the racy window
+    Store(acme_repo).import_org(str(acme_dir))
+    files_read.clear()
+    Store(acme_repo).import_org(str(acme_dir))
+    assert len(files_read) > 70  # nothing young was trusted
+
+
+def test_a_damaged_cache_is_rebuilt_and_lives_outside_every_ref(acme_repo, acme_dir, files_read):
+    age(acme_dir)
+    Store(acme_repo).import_org(str(acme_dir))
+    (cache,) = (acme_repo / "gitsnap" / "stat-cache").iterdir()
+    cache.write_bytes(b"\x00not json")
+    refs = all_refs(acme_repo)
+    assert Store(acme_repo).import_org(str(acme_dir)).skipped
+    files_read.clear()
+    assert Store(acme_repo).import_org(str(acme_dir)).skipped  # rebuilt, and trusted again
+    assert [p for p in files_read if "/stubs/" not in p and not p.endswith("org.yaml")] == []
+    assert all_refs(acme_repo) == refs and all("stat-cache" not in ref for ref in refs)
+    fsck(acme_repo)
