@@ -1,11 +1,16 @@
-"""The fast first-parent walk that prompt version lists use reads commits exactly as dulwich does."""
+"""The fast readers prompt version lists use: commits read as dulwich reads them, previews as YAML reads them."""
 
 from __future__ import annotations
 
 import subprocess
 
-from gitsnap import Store
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gitsnap import Store, yamlio
 from gitsnap.gitmessage import parse_commit
+from gitsnap.prompts import _preview, literal_preview
+from tests.conftest import LEASING_PROMPT_ID as PROMPT
 from tests.conftest import git
 
 SIGNED = """tree {tree}
@@ -44,3 +49,17 @@ def test_history_matches_read_commit_for_git_written_and_signed_commits(repo):
 
 def test_history_of_no_tip_is_empty(repo):
     assert list(Store(repo).git.objects.history(None)) == []
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+def test_the_preview_read_off_a_literal_block_is_the_parsed_texts(text):
+    content = yamlio.dump({"id": PROMPT, "body": text})
+    fast = literal_preview(PROMPT, content)
+    assert fast is None or fast == _preview(yamlio.load(content)["body"])
+
+
+def test_a_long_multi_line_text_takes_the_fast_preview():
+    text = "<prompt>\n" + "\n".join(f"  rule {n}:  be brief, é" for n in range(40)) + "\n\n</prompt>\n"
+    content = yamlio.dump({"id": PROMPT, "body": text})
+    assert literal_preview(PROMPT, content) == _preview(text) and text[:120] in literal_preview(PROMPT, content)
