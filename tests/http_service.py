@@ -132,3 +132,23 @@ def build_two_orgs(repo: Path) -> Path:
             store.import_org(str(FIXTURES / "acme.json"), user_id=ALEX_ID)
             store.import_org(json.dumps(initech_document()).encode(), user_id=INITECH_USER)
     return repo
+
+
+def module_server(name: str, *options: str):
+    """A test module's fixtures: ``repo`` (two orgs), ``server`` (one gitsnap serve over it) and ``http``."""
+
+    @pytest.fixture(scope="module")
+    def repo(tmp_path_factory):
+        return build_two_orgs(tmp_path_factory.mktemp(name) / "gitsnap.git")
+
+    @pytest.fixture(scope="module")
+    def server(repo, tmp_path_factory):
+        running = GitsnapServer(repo, tmp_path_factory.mktemp("home"), *options)
+        yield running
+        running.stop()
+
+    @pytest.fixture
+    def http(server):
+        return server.http
+
+    return repo, server, http

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.conftest import ACME_ID, ALEX_ID, LEASING_PROMPT_ID, all_refs, fsck, git, run_cli
 from tests.http_service import (
     INITECH_ID,
     INITECH_ONLY_PROMPT,
-    GitsnapServer,
     bearer,
-    build_two_orgs,
     initech_document,
+    module_server,
     token,
 )
 
@@ -29,21 +26,7 @@ ADMIN = bearer(token("64ee9a8b1e7f2a0011223390", ["*"]))
 PROMPT = "65f9b1c2e8a1d4e001a0c0{:02x}".format  # Acme's prompts c001..c013, one per test that writes
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return build_two_orgs(tmp_path_factory.mktemp("api") / "gitsnap.git")
-
-
-@pytest.fixture(scope="module")
-def server(repo, tmp_path_factory):
-    running = GitsnapServer(repo, tmp_path_factory.mktemp("home"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def http(server):
-    return server.http
+repo, server, http = module_server("api")
 
 
 def error(response, status: int) -> str:

@@ -22,28 +22,14 @@ from tests.http_service import (
     INITECH_USER,
     GitsnapServer,
     bearer,
-    build_two_orgs,
+    module_server,
     token,
 )
 
 ACME = bearer(token(ALEX_ID, [ACME_ID]))
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return build_two_orgs(tmp_path_factory.mktemp("auth") / "gitsnap.git")
-
-
-@pytest.fixture(scope="module")
-def server(repo, tmp_path_factory):
-    running = GitsnapServer(repo, tmp_path_factory.mktemp("home"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def http(server):
-    return server.http
+repo, server, http = module_server("auth")
 
 
 def unauthorized(response) -> str:

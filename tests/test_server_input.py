@@ -11,28 +11,14 @@ import socket
 import pytest
 
 from tests.conftest import ACME_ID, ALEX_ID, FIXTURES, LEASING_PROMPT_ID, all_refs
-from tests.http_service import GitsnapServer, bearer, build_two_orgs, token
+from tests.http_service import GitsnapServer, bearer, module_server, token
 
 ACME = bearer(token(ALEX_ID, [ACME_ID]))
 VERSIONS = f"/api/prompts/{LEASING_PROMPT_ID}/versions?orgId={ACME_ID}"
 LIMIT = 10 * 2**20  # the default --max-body
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return build_two_orgs(tmp_path_factory.mktemp("input") / "gitsnap.git")
-
-
-@pytest.fixture(scope="module")
-def server(repo, tmp_path_factory):
-    running = GitsnapServer(repo, tmp_path_factory.mktemp("home"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def http(server):
-    return server.http
+repo, server, http = module_server("input")
 
 
 @pytest.fixture
