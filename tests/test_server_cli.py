@@ -187,3 +187,18 @@ def test_the_server_imports_neither_click_nor_dulwich():
         names |= {node.module.split(".")[0] for node in ast.walk(tree)
                   if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module}
         assert not names & {"click", "dulwich"}, path
+
+
+def test_without_the_server_extra_serve_and_token_say_how_to_install_it(tmp_path):
+    import subprocess
+    import sys
+
+    for module, args in (("jwt", ["token", "create", "--user", "u", "--org", "o"]), ("uvicorn", ["serve"])):
+        probe = (f"import sys; sys.modules[{module!r}] = None\n"  # as if the extra were not installed
+                 f"sys.argv = ['gitsnap', '--repo', {str(tmp_path)!r}, *{args!r}]\n"
+                 "from gitsnap.cli import main\nmain()\n")
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                env={"GITSNAP_JWT_SECRET": "x" * 40, "PATH": "/usr/bin:/bin"})
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip() == (f"gitsnap: this command needs the server extra ({module} is not installed): "
+                                         "pip install 'gitsnap[server]'")

@@ -6,11 +6,25 @@ rest of the CLI starts without them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
+from ..errors import GitsnapError
 from .base import Command, Group, State, pass_state
 
 DEFAULT_MAX_BODY = 10 * 2**20
+
+
+@contextmanager
+def server_extra() -> Iterator[None]:
+    """Imports of the server stack; without it installed, one line saying how to install it."""
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        raise GitsnapError(f"this command needs the server extra ({error.name} is not installed): "
+                           "pip install 'gitsnap[server]'", title="Missing dependency") from error
 SECRET_FILE_OPTION = click.option(
     "--jwt-secret-file", metavar="PATH", envvar="GITSNAP_JWT_SECRET_FILE",
     help="A file holding the HS256 secret (at least 32 bytes) [default: $GITSNAP_JWT_SECRET].")
@@ -43,8 +57,9 @@ def serve(state: State, host: str, port: int, workers: int, jwt_secret_file: str
       curl -H "Authorization: Bearer $(gitsnap token create --user 64ee9a8b1e7f2a0011223399 --org '*')" \\
           localhost:2212/api/orgs
     """
-    from ..server.config import ServerConfig
-    from ..server.runner import serve as run
+    with server_extra():
+        from ..server.config import ServerConfig
+        from ..server.runner import serve as run
 
     config = ServerConfig.load(state.repo, jwt_secret_file, jwt_public_key, max_body, protected_aliases)
     state.store  # noqa: B018 (opened here so that a path that is no repository stops the start: exit 3)
@@ -76,7 +91,8 @@ def create(state: State, user_id: str, orgs: tuple[str, ...], expires: str, role
       gitsnap token create --user 64ee9a8b1e7f2a0011223399 --org 64ee9a8b1e7f2a0011223344 --expires 15m
       gitsnap token create --user 64ee9a8b1e7f2a0011223390 --org '*' --role admin --json
     """
-    from ..server.keys import require_secret
-    from ..server.tokens import mint
+    with server_extra():
+        from ..server.keys import require_secret
+        from ..server.tokens import mint
 
     state.emit(mint(require_secret(jwt_secret_file), user_id, list(orgs), expires, role), lambda result: result.token)
