@@ -202,3 +202,10 @@ def test_without_the_server_extra_serve_and_token_say_how_to_install_it(tmp_path
         assert result.returncode == 1, result.stderr
         assert result.stderr.strip() == (f"gitsnap: this command needs the server extra ({module} is not installed): "
                                          "pip install 'gitsnap[server]'")
+
+
+@pytest.mark.parametrize("alias", ["a b", "latest\n", "x" * 300, "bad..name", "\u2028"])
+def test_serve_refuses_a_protected_alias_that_is_not_an_identifier(tmp_path, alias):
+    repo = build_two_orgs(tmp_path / "gitsnap.git")
+    result = run_cli("serve", "--port", "0", "--protect-alias", alias, repo=repo, env={"GITSNAP_JWT_SECRET": SECRET})
+    assert result.exit_code == 2 and "protected alias" in result.stderr and len(result.stderr.splitlines()) == 1
