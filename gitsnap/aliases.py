@@ -1,5 +1,7 @@
 """Prompt aliases: movable names (``production``, ``staging``) for versions of one prompt.
 
+(The stored format, the moves and the reads are one module: each of them reads the others' trailers.)
+
 A version's label is its own descriptive subject, fixed when it is created; an alias is a name
 that points at one version and moves. Each alias is a ref whose first-parent history is every
 move of the name, newest first::

@@ -1,5 +1,8 @@
 """Refs of a bare repository, read and moved the way C git does it, without parsing all of them.
 
+(Reading, the compare-and-swap, the retry loop over it and the dry-run overlay are one module: each
+relies on the others' exact lock and ordering rules. ``gitpacked`` reads packed-refs.)
+
 On disk (git's "files" ref store, which this module reads and writes compatibly)::
 
     refs/prompts/<org>/<promptId>          loose ref: one file holding "<40 hex>\\n"

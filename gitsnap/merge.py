@@ -1,6 +1,8 @@
 """Three-way merge of org configuration: the engine of ``gitsnap snapshot upgrade`` (and of ``pull --merge``).
 
-A pure library: documents and handles in, documents and handles out; no git, no refs, no I/O.
+A pure library: documents and handles in, documents and handles out; no git, no refs, no I/O. (It is
+kept whole past the usual size: values, lists, entities and configs are one recursion with one
+set of rules, and the conflict records it returns are its own contract.)
 *base* is the snapshot an org was applied from, *ours* the org's live config (the tenant's
 customisations), *theirs* the newer snapshot. The rules, from one value up:
 

@@ -1,5 +1,8 @@
 """Secrets in entity values: what is found, what passes, and the keyed fingerprint that names a finding.
 
+(The rule table is most of its length; the walk that applies it is kept beside it so that a rule and
+the place it looks at are read together.)
+
 Found (``KINDS``): provider key formats (OpenAI, Anthropic, AWS access key id, GitHub, Slack tokens and
 webhook URLs, Stripe secret, restricted and webhook keys, Google API keys), private key blocks, JWTs,
 passwords in URLs, bearer tokens, basic auth credentials; and under a secret-like key, a random-looking
