@@ -33,8 +33,11 @@ class SecretPolicy:
     redact: bool = False
 
 
-def fingerprint_key(store: GitStore) -> bytes:
-    """The repository's fingerprint key, made (once, under the config lock) when it has none."""
+def fingerprint_key(store: GitStore, make: bool = True) -> bytes:
+    """The repository's fingerprint key, made (once, under the config lock) when it has none.
+
+    Without ``make`` (a read-only scan), a repository with no key yet gets a key for this run only.
+    """
     from .secretscan import new_fingerprint_key
 
     def stored() -> bytes | None:
@@ -46,6 +49,8 @@ def fingerprint_key(store: GitStore) -> bytes:
     if (key := stored()) is not None:
         return key
     fresh = new_fingerprint_key()
+    if not make:
+        return fresh
 
     def add(config) -> bool:
         if config.has_section(CONFIG_SECTION) and CONFIG_KEY in config[CONFIG_SECTION]:
@@ -139,7 +144,7 @@ def scan_repository(store: GitStore, all_history: bool = False) -> ScanResult:
     from .remotes import Scope
     from .secretscan import scan_value
 
-    key = fingerprint_key(store)
+    key = fingerprint_key(store, make=False)  # a scan writes nothing, even a key
     blobs: dict[str, str] = {}  # blob id -> where it was first seen (ref:path)
     seen_trees: set[str] = set()
     refs = Scope().local_refs(store)
