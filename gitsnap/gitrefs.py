@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import Conflict, RepositoryError
+from .errors import Conflict, InvalidInput, RepositoryError
 from .gitobjects import write_errors
 from .gitpacked import Packed, read_packed
 
@@ -91,10 +91,14 @@ def is_object_id(value: object) -> bool:
     return isinstance(value, str) and _OBJECT_ID.fullmatch(value) is not None
 
 
+class BadRefName(InvalidInput, ValueError):
+    """A name git would not take as a ref (exit 2): it came from input no check stopped sooner."""
+
+
 def check_name(name: str) -> None:
-    """Raise ValueError unless ``name`` is a ref name under refs/ that git accepts."""
+    """Raise BadRefName (a ValueError) unless ``name`` is a ref name under refs/ that git accepts."""
     if not name.startswith(_SCOPE) or len(name) == len(_SCOPE) or _BAD_NAME.search(name):
-        raise ValueError(f"invalid ref name {name!r}")
+        raise BadRefName(f"{name!r} is not a ref name git accepts")
 
 
 def _encode(text: str) -> bytes:
@@ -222,7 +226,7 @@ class Refs:
         """The names one level below the directory ``prefix`` that hold refs, without reading values."""
         prefix = prefix if prefix.endswith("/") else prefix + "/"
         if not prefix.startswith(_SCOPE):
-            raise ValueError(f"ref prefix {prefix!r} is not under {_SCOPE}")
+            raise BadRefName(f"ref prefix {prefix!r} is not under {_SCOPE}")
         names = {_decode(child) for child in self._load_packed().children(_encode(prefix))}
         for entry in _scandir(self._directory(prefix.rstrip("/"))):
             if entry.name in names or not _valid_component(entry.name):
@@ -316,7 +320,7 @@ class Refs:
     def _directory(self, directory: str) -> str:
         """The path of a directory of refs, refusing names that would leave refs/."""
         if any(not _valid_component(part) for part in directory.split("/")):
-            raise ValueError(f"invalid ref prefix {directory!r}")
+            raise BadRefName(f"invalid ref prefix {directory!r}")
         return self._path(directory)
 
     def _load_packed(self) -> Packed:

@@ -54,7 +54,8 @@ def org_ref(org_id: str) -> str:
 
 
 def org_tip(store: GitStore, org_id: str) -> str:
-    """The live branch's tip; NotFound when the org was never imported."""
+    """The live branch's tip; InvalidInput for a name no org can have, NotFound when the org was never imported."""
+    require_identifier("org", org_id)
     tip = store.refs.read(org_ref(org_id))
     if tip is None:
         raise org_not_found(store, org_id)

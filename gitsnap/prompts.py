@@ -23,6 +23,7 @@ Wherever a version number is taken, ``latest`` and an alias are taken too (``ali
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -328,7 +329,7 @@ def list_versions(store: GitStore, prompt_id: str, org: str | None = None, limit
         raise _prompt_not_found(prompt_id, org)
     current = _tree_of(store, prompt_id, body)
     # Each stage runs over every version before the next starts: measurably faster than interleaving them.
-    commits = list(islice(store.objects.history(tip), limit))
+    commits = list(islice(store.objects.history(tip), min(limit, sys.maxsize) if limit else None))
     previews: list[str | None] = [None] * len(commits)
     if preview:
         contents = [store.trees.read_file(commit.tree, PROMPT_FILE) for commit in commits]

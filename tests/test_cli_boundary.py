@@ -93,3 +93,14 @@ def test_an_internal_error_is_one_line_unless_debugging_is_asked_for(acme_repo):
 
 def test_import_from_fixtures_still_works_end_to_end(repo):
     assert run_cli("org", "import", str(FIXTURES / "acme"), repo=repo).exit_code == 0
+
+
+def test_hostile_names_in_any_position_are_one_line_never_an_internal_error(acme_repo):
+    values = ["", " ", "a\u2028b", "x\ny", "../x", "HEAD~99", "\x7f", "x" * 300, "99999999999999999999999"]
+    for value in values:
+        for args in (["org", "log", value], ["prompt", "version", "list", LEASING_PROMPT_ID, "--limit", value],
+                     ["stub", "snapshot", "list", value], ["push", ".", "--org", value], ["snapshot", "list", "--org", value],
+                     ["prompt", "alias", "list", LEASING_PROMPT_ID, "--org", value], ["org", "diff", ACME_ID, value]):
+            result = run_cli(*args, repo=acme_repo)
+            assert result.exit_code in (0, 2, 3), (args, result.stderr)
+            assert "internal error" not in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
