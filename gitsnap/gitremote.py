@@ -28,7 +28,7 @@ from dulwich.config import ConfigFile
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, SendPackError
 from dulwich.object_store import MissingObjectFinder, ObjectStoreGraphWalker
 from dulwich.objects import ZERO_SHA, sha_to_hex
-from dulwich.pack import PACK_SPOOL_FILE_MAX_SIZE, REF_DELTA, UnpackedObject, full_unpacked_object
+from dulwich.pack import DELTA_TYPES, PACK_SPOOL_FILE_MAX_SIZE, UnpackedObject, full_unpacked_object
 from dulwich.repo import ParentsProvider
 
 from .errors import InvalidInput, NotFound, RepositoryError
@@ -268,32 +268,47 @@ class Transport:
 
 
 def _pack_records(objects, have: set[bytes], want: set[bytes], progress) -> tuple[int, Iterator]:
-    """The objects the remote lacks, as pack records read straight from our packs.
+    """The objects the remote lacks, as pack records: whole objects copied byte for byte from our packs.
 
-    dulwich's own ``generate_pack_data`` makes one pass over the packs for reusable deltas, then
-    parses every other object into a ShaFile and serialises it again (twice as slow for a
-    10,000-file org); here that one pass yields every record, keeping a stored delta only when
-    its base is sent too or the remote has it.
+    A whole (not deltified) object's record in one of our packs is exactly the record the outgoing
+    pack needs, header and compressed data, so it is copied, neither decompressed nor compressed
+    again, and goes to the socket in one write (dulwich's writer sends a record it builds in three).
+    For a 10,000-entity org that is about half of a push. Deltas and loose objects are sent whole.
     """
     finder = MissingObjectFinder(objects, haves=have, wants=want, progress=progress)
-    remote_has = finder.get_remote_has()
     wanted = [oid for oid, _hint in finder]
-    if len(wanted) < FEW_OBJECTS:  # a pass over whole packs costs more than reading a few objects by id
+    if len(wanted) < FEW_OBJECTS:  # reading a pack's index costs more than reading a few objects by id
         return len(wanted), (full_unpacked_object(objects[oid]) for oid in wanted)
 
     def records() -> Iterator[UnpackedObject]:
-        todo, sending = set(wanted), set(wanted)
-        for unpacked in objects.iter_unpacked_subset(sending, allow_missing=True, convert_ofs_delta=True):
-            if unpacked.pack_type_num == REF_DELTA:
-                base = sha_to_hex(unpacked.delta_base)
-                if base not in sending and base not in remote_has:
-                    continue
-            todo.discard(sha_to_hex(unpacked.sha()))
-            yield unpacked
-        for oid in todo:  # loose objects, and deltas on a base the remote may lack
+        todo = set(wanted)
+        for pack in objects.packs:
+            yield from _copied_records(pack, todo)
+        for oid in todo:  # loose objects, and deltas: sent whole
             yield full_unpacked_object(objects[oid])
 
     return len(wanted), records()
+
+
+def _copied_records(pack, todo: set[bytes]) -> Iterator[UnpackedObject]:
+    """The whole objects of ``todo`` that ``pack`` holds, as copied records; each is taken out of ``todo``."""
+    path = pack.index.path.removesuffix(".idx") + ".pack"
+    offsets = {sha: offset for sha, offset, _crc in pack.index.iterentries() if sha_to_hex(sha) in todo}
+    if not offsets:
+        return
+    starts = sorted(offset for _sha, offset, _crc in pack.index.iterentries())
+    ends = dict(zip(starts, [*starts[1:], os.path.getsize(path) - 20]))  # the pack ends in a 20-byte checksum
+    with open(path, "rb") as data:
+        for sha, offset in sorted(offsets.items(), key=lambda item: item[1]):
+            data.seek(offset)
+            record = data.read(ends[offset] - offset)
+            kind = (record[0] >> 4) & 7
+            if kind in DELTA_TYPES:
+                continue
+            unpacked = UnpackedObject(kind, sha=sha)
+            unpacked.comp_chunks = [record]  # dulwich's writer sends comp_chunks as the whole record
+            todo.discard(sha_to_hex(sha))
+            yield unpacked
 
 
 def _decode_refs(refs: dict[bytes, bytes | None]) -> dict[str, str]:

@@ -403,3 +403,21 @@ def test_a_pull_json_error_says_which_refs_moved(two_clones, tmp_path):
     assert document["error"] == "Conflict" and "diverged" in document["details"]
     statuses = {ref["ref"]: ref["status"] for ref in document["result"]["refs"]}
     assert statuses[tag] == "created" and statuses[LIVE] == "diverged"
+
+
+@pytest.mark.parametrize("packed_by", ["gitsnap", "git gc"], ids=["gitsnap's packs", "git's deltified packs"])
+def test_a_large_push_copies_records_that_git_accepts(repo, new_remote, git_daemon, served, tmp_path, packed_by):
+    document = {"org": {"id": "big", "name": "Big"},
+                "pipelines": [{"id": f"p{i}", "name": f"Pipeline {i}", "notes": "same text " * (i % 7)} for i in range(1500)]}
+    store = Store(repo)
+    store.import_org(json.dumps(document).encode())
+    document["pipelines"][0]["name"] = "Renamed"  # a second commit: a loose blob and trees beside the pack
+    store.import_org(json.dumps(document).encode())
+    if packed_by == "git gc":
+        git(repo, "gc", "-q", "--aggressive")  # now most objects are deltas, sent whole
+    remote = new_remote()
+    store.push(git_daemon.url(remote.relative_to(served).as_posix()))
+    git(remote, "fsck", "--strict")
+    assert all_refs(remote) == all_refs(repo)
+    copy = Store.clone(git_daemon.url(remote.relative_to(served).as_posix()), tmp_path / "copy.git")
+    assert copy.refs and Store(tmp_path / "copy.git").list_orgs().orgs[0].counts.pipelines == 1500
