@@ -227,6 +227,9 @@ def validate_export(document: dict, source: str, where: Callable[[tuple], str]) 
 def export_problems(document: dict, where: Callable[[tuple], str]) -> tuple[OrgExport | None, _Problems]:
     """The validated export (None when invalid) and every problem found, each naming its place."""
     problems = _Problems()
+    if (path := yamlio.too_deep(document)) is not None:
+        problems.append(f"{where(path[:3])}: nested more than {yamlio.MAX_DEPTH} levels deep")
+        return None, problems
     try:
         export = OrgExport.model_validate(document)
     except ValidationError as error:
@@ -377,6 +380,8 @@ def load_stub(source: Source, name: str | None = None) -> Stub:
     problems.raise_if_any(name)
     if not isinstance(document, dict):
         raise InvalidInput(f"{name}: expected one stub, a mapping with stubref, data, chats; got {_type_name(document)}")
+    if (path := yamlio.too_deep(document)) is not None:
+        raise InvalidInput(f"{document_path(name, path[:2])}: nested more than {yamlio.MAX_DEPTH} levels deep")
     try:
         return Stub.model_validate(document)
     except ValidationError as error:

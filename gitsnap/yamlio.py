@@ -315,6 +315,21 @@ def _json_refusal(value: Any, path: tuple) -> tuple[tuple, str] | None:
     return None
 
 
+MAX_DEPTH = 100  # lists and mappings within each other; deeper data is refused before anything else reads it
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> tuple | None:
+    """The path to the first list or mapping nested deeper than ``limit``, or None (found without recursion)."""
+    stack = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if len(path) > limit:
+            return path
+        children = item.items() if type(item) is dict else enumerate(item)
+        stack.extend((child, (*path, part)) for part, child in children if type(child) in (dict, list))
+    return None
+
+
 # --- dumping ----------------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ content is never echoed, and a repository path must be a git directory; nothing 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -141,3 +142,26 @@ def subprocess_git(*args):
     import subprocess
 
     subprocess.run(["git", *args], check=True)
+
+
+@pytest.mark.parametrize("depth", [150, 5000])
+@pytest.mark.parametrize("form", ["json", "yaml"])
+def test_data_nested_too_deep_is_refused_naming_the_entity(repo, tmp_path, depth, form):
+    nested = "[" * depth + "]" * depth
+    if form == "json":
+        text = '{"org": {"id": "o1", "name": "O"}, "pipelines": [{"id": "p1", "name": "P", "deep": ' + nested + "}]}"
+    else:
+        text = f"org: {{id: o1, name: O}}\npipelines:\n- id: p1\n  name: P\n  deep: {nested}\n"
+    source = tmp_path / f"deep.{form}"
+    source.write_text(text)
+    result = run_cli("org", "import", str(source), repo=repo)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert "nested" in result.stderr and all_refs(repo) == {}
+
+
+def test_data_nested_within_the_limit_reads_back(repo, tmp_path):
+    deep = json.loads("[" * 90 + '"bottom"' + "]" * 90)
+    document = {"org": {"id": "o1", "name": "O"}, "pipelines": [{"id": "p1", "name": "P", "deep": deep}]}
+    Store(repo).import_org(json.dumps(document).encode())
+    exported = json.loads(Store(repo).export_org("o1", fmt="json")[1])
+    assert exported["pipelines"][0]["deep"] == deep
