@@ -105,8 +105,8 @@ class GitStore:
         where = f"the {kind.lower()} (GIT_{kind}_NAME/EMAIL, or user.name/user.email in git config)"
         for variable in (f"GIT_{kind}_NAME", f"GIT_{kind}_EMAIL", f"GIT_{kind}_DATE"):
             value = os.environ.get(variable)
-            if value is not None and one_line_problem(value):
-                raise InvalidInput(f"{variable} {value!r} {one_line_problem(value)}")
+            if value is not None and (problem := one_line_problem(value)):
+                raise InvalidInput(f"{variable} {value!r} {problem}")
         name, email = os.environ.get(f"GIT_{kind}_NAME"), os.environ.get(f"GIT_{kind}_EMAIL")
         if name is None or email is None:  # then git config, then the system's idea of the user
             try:
