@@ -142,7 +142,26 @@ def run(work: Path, workers: list[int] | None = None) -> list[tuple[str, float, 
     print(table(rows), file=sys.stderr)
     cli = {"1 client": rows[-2], "16 clients": rows[-1]}
     http_rows = [row for row in rows if row.label.startswith("HTTP")]
-    return [(f"HTTP version create p50, {clients(row)} (vs CLI)", row.p50, cli[clients(row)].p50) for row in http_rows]
+    return [(f"HTTP version create p50, {clients(row)} (vs CLI)", row.p50, cli[clients(row)].p50)
+            for row in http_rows] + refs_rows(work)
+
+
+def refs_rows(work: Path) -> list[tuple[str, float, float | None]]:
+    """One client's p50 over a repository with 100,000 other tenants' refs (packed) against 10 refs."""
+    from bench_scale import add_packed
+
+    small = build_two_orgs(work / "refs-small.git")
+    large = build_two_orgs(work / "refs-large.git")
+    add_packed(large, subprocess.run(["git", "--git-dir", str(large), "rev-parse", f"refs/heads/orgs/{ACME_ID}"],
+                                     capture_output=True, text=True, check=True).stdout.strip())
+    p50 = {}
+    for name, repo in (("small", small), ("large", large)):
+        server = GitsnapServer(repo, work, "--workers", "1")
+        try:
+            p50[name] = http_row(server, 1, name).p50
+        finally:
+            server.stop()
+    return [("HTTP version create p50, 100,000 refs (vs 10 refs)", p50["large"], p50["small"])]
 
 
 def clients(row: Row) -> str:
