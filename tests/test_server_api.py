@@ -152,8 +152,16 @@ def test_apply_to_an_org_outside_the_token_or_as_a_dry_run_writes_nothing(http, 
     refs = all_refs(repo)
     error(http.post(f"/api/org-snapshots/{snapshot['_id']}/apply", headers=ALEX,
                     json={"targetOrgId": "66aa000000000000000000ff", "targetOrgName": "Elsewhere"}), 403)
-    assert "dryRun" in error(http.post(f"/api/org-snapshots/{snapshot['_id']}/apply", headers=ALEX,
-                                       json={"targetOrgId": NEW_ORG, "dryRun": True}), 400)
+    target = "66aa000000000000000000fe"
+    token_for_target = bearer(token(ALEX_ID, [ACME_ID, target]))
+    previewed = http.post(f"/api/org-snapshots/{snapshot['_id']}/apply", headers=token_for_target,
+                          json={"targetOrgId": target, "targetOrgName": "Preview Co", "dryRun": True})
+    assert previewed.status_code == 201, previewed.text
+    body = previewed.json()
+    assert body["dryRun"] is True and body["orgId"] == target
+    (change,) = body["changes"]
+    assert change["ref"] == f"refs/heads/orgs/{target}" and change["old"] is None
+    assert len(change["diff"]["collections"]["prompts"]["added"]) == 20
     assert all_refs(repo) == refs
 
 

@@ -42,7 +42,8 @@ class SnapshotApply(Body):
     user_id: str | None = Field(None, alias="userId", description="The token's own user (the default).")
     replace_config: bool = Field(False, alias="replaceConfig",
                                  description="Replace an existing org's pipelines, automations, prompts and templates.")
-    dry_run: bool = Field(False, alias="dryRun", description="Not available yet: true is refused.")
+    dry_run: bool = Field(False, alias="dryRun", description="Compute the apply and answer what it would change; "
+                                                          "write nothing.")
 
 
 class PromptVersionCreate(Body):

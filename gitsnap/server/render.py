@@ -8,10 +8,19 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from ..store import Store
+
 
 def reply(result: BaseModel, status: int = 200) -> Response:
     """A result as the CLI's ``--json`` prints it (``model_dump(mode="json", by_alias=True)``)."""
     return Response(result.model_dump_json(by_alias=True), status_code=status, media_type="application/json")
+
+
+def preview(result: BaseModel, store: Store, status: int = 200) -> Response:
+    """A dry run's result: the result, ``"dryRun": true`` and the ``changes`` it would make (as ``--dry-run``)."""
+    document = result.model_dump(mode="json", by_alias=True)
+    document |= {"dryRun": True, "changes": [c.model_dump(mode="json", by_alias=True) for c in store.planned_changes()]}
+    return json_response(document, status)
 
 
 def json_response(document: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:

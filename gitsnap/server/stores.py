@@ -32,6 +32,10 @@ class Stores:
                 self._opened.append(store)
         return store
 
+    def preview(self) -> Store:
+        """A Store of the repository in dry-run mode, for one request: it computes everything and moves no ref."""
+        return Store(self.repo, dry_run=True)
+
     def close(self) -> None:
         with self._lock:
             for store in self._opened:

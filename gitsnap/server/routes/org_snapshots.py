@@ -11,10 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from ...errors import InvalidInput
 from ...models import ApplyResult, SnapshotList, SnapshotResult, SnapshotShow
 from ..bodies import SnapshotApply, SnapshotCreate
-from ..render import reply
+from ..render import preview, reply
 from ..routing import TokenFirstRoute
 from .common import ERRORS, Authorized, OrgQuery, Repository
 
@@ -52,11 +51,19 @@ def delete_snapshot(snapshot_id: SnapshotId, caller: Authorized, stores: Reposit
 @router.post("/{id}/apply", status_code=201, response_model=ApplyResult, summary="Apply a snapshot to an org",
              responses={200: {"model": ApplyResult, "description": "An existing org's config replaced (or unchanged)"}})
 def apply_snapshot(snapshot_id: SnapshotId, body: SnapshotApply, caller: Authorized, stores: Repository) -> Response:
-    """Onboard a new org from the snapshot's config (201), or replace an existing org's (replaceConfig, 200)."""
-    if body.dry_run:
-        raise InvalidInput("request body: dryRun: previews of apply are not available yet; nothing was written")
+    """Onboard a new org from the snapshot's config (201), or replace an existing org's (replaceConfig, 200).
+
+    With ``dryRun`` nothing is written: the answer is the result the apply would give, ``"dryRun": true``
+    and the ``changes`` (each ref old -> new, the org's entity diff), as the CLI's ``--dry-run`` prints.
+    """
     org = caller.require(body.target_org_id)
     user = caller.acting_user(body.user_id)
-    result = stores.here().apply_snapshot(snapshot_id, org, body.target_org_name, user, body.replace_config,
-                                          among=caller.orgs)
-    return reply(result, 201 if result.created else 200)
+    store = stores.preview() if body.dry_run else stores.here()
+    try:
+        result = store.apply_snapshot(snapshot_id, org, body.target_org_name, user, body.replace_config,
+                                      among=caller.orgs)
+        status = 201 if result.created else 200
+        return preview(result, store, status) if body.dry_run else reply(result, status)
+    finally:
+        if body.dry_run:
+            store.close()
