@@ -15,8 +15,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from . import layout, yamlio
 from .errors import InvalidInput, NotFound, RepositoryError, each_readable
 from .gitmessage import Identity, check_one_line, format_message, printable
@@ -133,7 +131,7 @@ def load_tree_document(store: GitStore, tree: str, name: Callable[[str], str] = 
             return None
         try:
             return yamlio.load(store.objects.read_blob(sha))
-        except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError) as error:
+        except yamlio.UNREADABLE as error:
             problems.append((name(path), f"cannot be read as YAML ({str(error).splitlines()[0]})"))
             return None
 
@@ -319,7 +317,7 @@ def _load_blob(store: GitStore, sha: str) -> Any:
     """A blob's YAML, or None when it is not YAML (a tree gitsnap did not write: verify names it)."""
     try:
         return yamlio.load(store.objects.read_blob(sha))
-    except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError):
+    except yamlio.UNREADABLE:
         return None
 
 

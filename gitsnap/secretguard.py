@@ -15,8 +15,6 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from . import layout, yamlio
 from .errors import InvalidInput
 from .gitstore import GitStore
@@ -158,7 +156,7 @@ def scan_repository(store: GitStore, all_history: bool = False) -> ScanResult:
     for sha, where in blobs.items():
         try:
             data = yamlio.load(store.objects.read_blob(sha))
-        except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError):
+        except yamlio.UNREADABLE:
             continue  # not YAML: verify names it
         findings += [_finding(where, found) for found in scan_value(data, key)]
     return ScanResult(scanned=len(blobs), findings=findings)

@@ -14,8 +14,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import yaml
-
 from . import yamlio
 from .errors import NotFound, RepositoryError
 from .gitstore import GitStore
@@ -76,7 +74,7 @@ def diff_trees(store: GitStore, side_a: DiffSide, tree_a: str | None, side_b: Di
         data = read(sha)
         try:
             return None if data is None else yamlio.load(data)
-        except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError) as error:
+        except yamlio.UNREADABLE as error:
             raise RepositoryError(f"blob {sha} is not YAML gitsnap can read ({str(error).splitlines()[0]}); "
                                   "gitsnap verify names its file") from error
 

@@ -153,6 +153,10 @@ class _Misplaced(Exception):
         self.node, self.problem = node, problem
 
 
+# What reading a stored blob as a document can raise: bad YAML, bad UTF-8, or nesting past Python's stack.
+UNREADABLE = (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError)
+
+
 def load(text: str | bytes) -> Any:
     """Safely load one YAML (or JSON) document as JSON data; raises ``yaml.YAMLError`` on bad input."""
     return _document(_Loader(text))
