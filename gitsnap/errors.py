@@ -28,7 +28,7 @@ class GitsnapError(Exception):
         if title is not None:
             self.title = title
         self.problems = problems or []
-        self.result = result  # a pydantic result model, when the operation did something before it stopped
+        self.result = result  # a models.Result, when the operation did something before it stopped
 
     def lines(self) -> list[str]:
         """The message, then one line per problem when there are several."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import yamlio
 
 if TYPE_CHECKING:
-    from .models import OrgExport, Stub
+    from .records import OrgExport, Stub
 
 ORG_FILE = "org.yaml"
 YAML = ".yaml"

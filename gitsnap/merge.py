@@ -64,10 +64,8 @@ from functools import partial
 from itertools import combinations
 from typing import Any, Literal
 
-from pydantic import model_serializer
-
 from .errors import InvalidInput
-from .models import Result
+from .models import Result, result
 
 Choice = Literal["ours", "theirs", "base"]
 CHOICES = ("ours", "theirs", "base")
@@ -115,6 +113,7 @@ class FieldConflict:
     resolution: Choice | None = None
 
 
+@result
 class MergeConflict(Result):
     """A conflict of one entity, as ``snapshot upgrade`` lists it; absent sides are omitted in JSON."""
 
@@ -130,8 +129,7 @@ class MergeConflict(Result):
     def path(self) -> str:
         return conflict_path(self.collection, self.id, self.field)
 
-    @model_serializer
-    def _as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         # By hand because an absent side is an omitted key, which a field default cannot express.
         data: dict[str, Any] = {"collection": self.collection, "id": self.id, "field": self.field, "path": self.path}
         for side in ("base", "ours", "theirs"):
@@ -142,6 +140,7 @@ class MergeConflict(Result):
         return data
 
 
+@result
 class MergeSummary(Result):
     """What a collection's merge does to ours, one count per entity, and its conflicts."""
 

@@ -1,17 +1,21 @@
-"""Pydantic models: what platforms export (inputs) and what gitsnap returns (the JSON shapes).
+"""What gitsnap returns: the results, as dataclasses, and their JSON shapes (``Result.to_json``).
 
 One module on purpose, past the usual size: it is the whole JSON contract, what ``--json`` prints
-and what the HTTP service serves and ``/openapi.json`` documents, read in one place.
+and what the HTTP service serves and ``/openapi.json`` documents, read in one place. Results are
+plain dataclasses, not pydantic models: every command returns one, and pydantic's import and
+model building cost more than half of a short command's run; gitsnap builds each result from
+values it has read or checked itself. Pydantic validates what comes from outside (``records``: a
+platform's exports; the service's request bodies) and documents these shapes in ``/openapi.json``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, StrictStr
+from functools import cache
+from typing import Any, Literal
 
 from .errors import InvalidInput
 
@@ -51,9 +55,6 @@ def require_identifier(what: str, value: str) -> None:
         raise InvalidInput(f"{what} {problem}")
 
 
-Identifier = Annotated[StrictStr, AfterValidator(check_identifier)]
-
-
 def iso_utc(seconds: int | float) -> str:
     """``2026-05-15T09:00:00.000Z`` for a POSIX time; a time beyond year 1 to 9999 shows as the nearest end."""
     try:
@@ -66,100 +67,87 @@ def iso_utc(seconds: int | float) -> str:
 _EPOCH = datetime(1970, 1, 1)
 
 
-# --- inputs: what a platform exports -------------------------------------------------------------
-
-
-class _Record(BaseModel):
-    """An exported record: known fields validated, every other field kept as is."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True, defer_build=True)
-
-    def canonical(self) -> dict[str, Any]:
-        """The record as it is stored: the field names, extras included."""
-        return self.model_dump(exclude_none=False)
-
-
-class _Identified(_Record):
-    id: Identifier = Field(validation_alias=AliasChoices("id", "_id"))
-
-
-class Org(_Identified):
-    name: StrictStr
-
-
-class User(_Identified):
-    name: StrictStr
-    email: StrictStr
-
-
-class Pipeline(_Identified):
-    name: StrictStr
-
-
-class Automation(_Identified):
-    name: StrictStr
-
-
-class Template(_Identified):
-    name: StrictStr
-
-
-class Prompt(_Identified):
-    body: StrictStr
-    title: StrictStr | None = None
-
-    def canonical(self) -> dict[str, Any]:
-        data = super().canonical()
-        if data.get("title") is None:
-            data.pop("title", None)
-        return data
-
-
-class Stub(_Record):
-    stubref: Identifier
-    data: dict[str, Any]
-    chats: dict[Identifier, dict[str, Any]] = {}
-
-
-def _dotted(loc: tuple) -> str:
-    return ".".join(map(str, loc))
-
-
-class OrgExport(BaseModel):
-    """The one-document form of an org; missing collections are empty."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
-
-    org: Org
-    users: list[User] = []
-    pipelines: list[Pipeline] = []
-    automations: list[Automation] = []
-    prompts: list[Prompt] = []
-    templates: list[Template] = []
-    stubs: list[Stub] = []
-    # Entity files of a directory import that are byte-identical to the live tree's blobs (path ->
-    # blob id): they were validated when first imported, so they are reused, not re-read.
-    _unchanged_files: dict[str, str] = PrivateAttr(default_factory=dict)
-    # Names the file (or document path) a location points to: ("pipelines", 3) -> "dir/pipelines/x.yaml".
-    _where: Callable[[tuple], str] = PrivateAttr(default_factory=lambda: _dotted)  # a factory: a default
-    # function would be found on the class and bound as a method
-
-
-
-
 # --- results ---------------------------------------------------------------------------------------
 
 
-class Result(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+result = dataclass(kw_only=True)  # every result class: keyword-only fields, as the JSON names them
 
 
+class Result:
+    """A result: its fields in declaration order are its JSON document, unless a field says otherwise."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document ``--json`` prints and the service answers (JSON types only)."""
+        document = {}
+        for name, key, omit in _json_fields(type(self)):
+            value = getattr(self, name)
+            if omit is None or not omit(value):
+                document[key] = _json_value(value)
+        return document
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with ``changes`` (field name -> value)."""
+        return replace(self, **changes)
+
+
+def renamed(key: str, **options: Any) -> Any:
+    """A field the JSON document names ``key`` (the platform's spelling, camelCase or ``_id``)."""
+    return field(metadata={"json": key}, **options)
+
+
+def hidden(**options: Any) -> Any:
+    """A field for the caller and the human rendering, never in the JSON document."""
+    return field(metadata={"hidden": True}, **options)
+
+
+def omitted_when_empty() -> Any:
+    """A list, empty by default, that the JSON document leaves out while it is empty."""
+    return field(default_factory=list, metadata={"omit": _is_empty})
+
+
+def omitted_when_none() -> Any:
+    """A field, None by default, that the JSON document leaves out while it is None."""
+    return field(default=None, metadata={"omit": _is_none})
+
+
+def _is_empty(value: Any) -> bool:
+    return not value
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+@cache
+def _json_fields(cls: type) -> tuple[tuple[str, str, Callable[[Any], bool] | None], ...]:
+    """(field name, JSON key, when to leave it out) of each field the JSON document holds."""
+    return tuple((f.name, f.metadata.get("json", f.name), f.metadata.get("omit"))
+                 for f in fields(cls) if not f.metadata.get("hidden"))
+
+
+def json_keys(cls: type) -> set[str]:
+    """The keys a result class's JSON document can hold."""
+    return {key for _name, key, _omit in _json_fields(cls)}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Result):
+        return value.to_json()
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    return value
+
+
+@result
 class InitResult(Result):
     message: str
     repo: str
     created: bool
 
 
+@result
 class Counts(Result):
     pipelines: int = 0
     automations: int = 0
@@ -167,12 +155,14 @@ class Counts(Result):
     templates: int = 0
 
 
+@result
 class TreeChanges(Result):
     added: int = 0
     removed: int = 0
     changed: int = 0
 
 
+@result
 class SecretFinding(Result):
     """A value that looks like a credential: where it is, what kind, its keyed fingerprint; never the value."""
 
@@ -182,6 +172,7 @@ class SecretFinding(Result):
     fingerprint: str
 
 
+@result
 class ScanResult(Result):
     """``gitsnap scan``: the secrets already in the repository."""
 
@@ -189,26 +180,29 @@ class ScanResult(Result):
     findings: list[SecretFinding]
 
 
+@result
 class ImportResult(Result):
     message: str
     skipped: bool
-    org_id: str = Field(serialization_alias="orgId")
-    org_name: str = Field(serialization_alias="orgName")
+    org_id: str = renamed("orgId")
+    org_name: str = renamed("orgName")
     commit: str
     tree: str
     files: TreeChanges
     counts: Counts
-    redacted: list[SecretFinding] = Field(default=[], exclude_if=lambda found: not found)
+    redacted: list[SecretFinding] = omitted_when_empty()
 
 
+@result
 class OrgSummary(Result):
-    id: str = Field(serialization_alias="_id")
+    id: str = renamed("_id")
     name: str
     commit: str
-    updated_at: str = Field(serialization_alias="updatedAt")
+    updated_at: str = renamed("updatedAt")
     counts: Counts
 
 
+@result
 class UnreadableRef(Result):
     """A ref a listing could not read (``gitsnap verify`` says more); the listing shows the rest."""
 
@@ -220,29 +214,31 @@ def unreadable_refs(failures: list[tuple[str, str]]) -> list[UnreadableRef]:
     return [UnreadableRef(ref=ref, problem=problem) for ref, problem in failures]
 
 
-Unreadable = Field(default=[], exclude_if=lambda refs: not refs)
 
-
+@result
 class OrgList(Result):
     orgs: list[OrgSummary]
-    unreadable: list[UnreadableRef] = Unreadable
+    unreadable: list[UnreadableRef] = omitted_when_empty()
 
 
+@result
 class LogEntry(Result):
     commit: str
     subject: str
-    author_name: str = Field(serialization_alias="authorName")
-    author_email: str = Field(serialization_alias="authorEmail")
-    created_at: str = Field(serialization_alias="createdAt")
+    author_name: str = renamed("authorName")
+    author_email: str = renamed("authorEmail")
+    created_at: str = renamed("createdAt")
 
 
+@result
 class OrgLog(Result):
-    org_id: str = Field(serialization_alias="orgId")
+    org_id: str = renamed("orgId")
     commits: list[LogEntry]
 
 
+@result
 class ExportResult(Result):
-    org_id: str = Field(serialization_alias="orgId")
+    org_id: str = renamed("orgId")
     commit: str
     out: str
     files: int
@@ -251,6 +247,7 @@ class ExportResult(Result):
 # --- stub snapshots --------------------------------------------------------------------------------
 
 
+@result
 class ChildSnapshot(Result):
     """A GPT chat task snapshot a stub snapshot references, pinned to the commit saved with it."""
 
@@ -260,50 +257,55 @@ class ChildSnapshot(Result):
     commit: str
 
 
+@result
 class StubSnapshot(Result):
     """A named stub or GPT chat task snapshot, in the platform's Snapshot Save result shape."""
 
     stubber_snapshot_uuid: str
     child_snapshot_references: list[str]
-    created_at: str = Field(serialization_alias="createdAt")
+    created_at: str = renamed("createdAt")
     orguuid: str
     snapshot: dict[str, Any]
     snapshot_name: str
     snapshot_type: str
     stubref: str
-    updated_at: str = Field(serialization_alias="updatedAt")
+    updated_at: str = renamed("updatedAt")
 
 
+@result
 class StubSnapshotResult(Result):
     """``{"snapshot": ...}`` exactly; the excluded fields serve the human rendering only."""
 
     snapshot: StubSnapshot
-    saved: bool = Field(default=False, exclude=True)
-    commit: str = Field(exclude=True)
-    redacted: list[SecretFinding] = Field(default=[], exclude_if=lambda found: not found)
-    chat_name: str | None = Field(default=None, exclude=True)
-    children: list[ChildSnapshot] = Field(default=[], exclude=True)
+    saved: bool = hidden(default=False)
+    commit: str = hidden()
+    redacted: list[SecretFinding] = omitted_when_empty()
+    chat_name: str | None = hidden(default=None)
+    children: list[ChildSnapshot] = hidden(default_factory=list)
 
 
+@result
 class StubSnapshotSummary(Result):
     snapshot_type: str
     snapshot_name: str
     chat_name: str | None
     stubber_snapshot_uuid: str
-    created_at: str = Field(serialization_alias="createdAt")
-    updated_at: str = Field(serialization_alias="updatedAt")
+    created_at: str = renamed("createdAt")
+    updated_at: str = renamed("updatedAt")
     saves: int
     commit: str
     children: list[ChildSnapshot]
 
 
+@result
 class StubSnapshotList(Result):
     orguuid: str
     stubref: str
     snapshots: list[StubSnapshotSummary]
-    unreadable: list[UnreadableRef] = Unreadable
+    unreadable: list[UnreadableRef] = omitted_when_empty()
 
 
+@result
 class StubRestoreResult(Result):
     message: str
     skipped: bool
@@ -315,9 +317,10 @@ class StubRestoreResult(Result):
     chat_name: str | None
     stubber_snapshot_uuid: str
     files: list[str]
-    kept_chats: list[str] = Field(serialization_alias="keptChats")
+    kept_chats: list[str] = renamed("keptChats")
 
 
+@result
 class DeletedStubSnapshot(Result):
     snapshot_type: str
     snapshot_name: str
@@ -327,53 +330,59 @@ class DeletedStubSnapshot(Result):
     commit: str
 
 
+@result
 class StubDeleteResult(Result):
     message: str
     orguuid: str
     stubref: str
     deleted: list[DeletedStubSnapshot]
-    kept_children: list[ChildSnapshot] = Field(serialization_alias="keptChildren")
+    kept_children: list[ChildSnapshot] = renamed("keptChildren")
 
 
 # --- org snapshots ---------------------------------------------------------------------------------
 
 
+@result
 class OrgSnapshot(Result):
     """An org snapshot in the platform's shape, plus the tagged commit and the tag object."""
 
-    id: str = Field(serialization_alias="_id")
+    id: str = renamed("_id")
     name: str
     description: str
-    source_org_id: str = Field(serialization_alias="sourceOrgId")
-    source_org_name: str = Field(serialization_alias="sourceOrgName")
-    source_user_id: str = Field(serialization_alias="sourceUserId")
-    source_user_email: str = Field(serialization_alias="sourceUserEmail")
-    source_user_name: str = Field(serialization_alias="sourceUserName")
+    source_org_id: str = renamed("sourceOrgId")
+    source_org_name: str = renamed("sourceOrgName")
+    source_user_id: str = renamed("sourceUserId")
+    source_user_email: str = renamed("sourceUserEmail")
+    source_user_name: str = renamed("sourceUserName")
     counts: Counts
-    created_by_name: str = Field(serialization_alias="createdByName")
-    created_at: str = Field(serialization_alias="createdAt")
-    updated_at: str = Field(serialization_alias="updatedAt")
+    created_by_name: str = renamed("createdByName")
+    created_at: str = renamed("createdAt")
+    updated_at: str = renamed("updatedAt")
     commit: str
     tag: str
 
 
+@result
 class SnapshotResult(Result):
     """``{"message", "snapshot"}``: what create and delete return."""
 
     message: str
     snapshot: OrgSnapshot
-    imported: ImportResult | None = Field(default=None, exclude=True)  # create --from: the import made first
+    imported: ImportResult | None = hidden(default=None)  # create --from: the import made first
 
 
+@result
 class SnapshotShow(Result):
     snapshot: OrgSnapshot
 
 
+@result
 class SnapshotList(Result):
     snapshots: list[OrgSnapshot]
-    unreadable: list[UnreadableRef] = Unreadable
+    unreadable: list[UnreadableRef] = omitted_when_empty()
 
 
+@result
 class FieldChange(Result):
     """One field of an entity that differs; ``path`` is dotted, list items as ``[2]``."""
 
@@ -383,43 +392,48 @@ class FieldChange(Result):
     new: Any = None
 
 
+@result
 class EntityRef(Result):
     id: str
     name: str | None = None
 
 
+@result
 class EntityChange(EntityRef):
     fields: list[FieldChange]
 
 
+@result
 class CollectionDiff(Result):
-    added: list[EntityRef] = []
-    removed: list[EntityRef] = []
-    changed: list[EntityChange] = []
+    added: list[EntityRef] = field(default_factory=list)
+    removed: list[EntityRef] = field(default_factory=list)
+    changed: list[EntityChange] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
 
+@result
 class DiffSide(Result):
     """What one side of a diff named: a snapshot, an org's live state, or a git revision."""
 
     spec: str
     kind: Literal["snapshot", "org", "revision", "source"]
     commit: str | None  # None for a source (what the platform exports now) and for an org not created yet
-    snapshot_id: str | None = Field(default=None, serialization_alias="snapshotId")
+    snapshot_id: str | None = renamed("snapshotId", default=None)
     name: str | None = None  # the snapshot's name
 
 
+@result
 class SnapshotDiff(Result):
     """Entity-level differences between two org states: ``org`` is org.yaml's field changes."""
 
-    from_: DiffSide = Field(serialization_alias="from")
+    from_: DiffSide = renamed("from")
     to: DiffSide
     org: list[FieldChange]
     collections: dict[str, CollectionDiff]
-    other_files: list[str] = Field(serialization_alias="otherFiles")
+    other_files: list[str] = renamed("otherFiles")
     patch: str | None = None
 
     @property
@@ -427,149 +441,163 @@ class SnapshotDiff(Result):
         return not (self.org or self.other_files or any(not c.empty for c in self.collections.values()))
 
 
+@result
 class RefChange(Result):
     """A ref a dry run would move: its value now and after (None: absent); for a live branch, the entity diff."""
 
     ref: str
     old: str | None
     new: str | None
-    diff: SnapshotDiff | None = Field(default=None, exclude_if=lambda diff: diff is None)
+    diff: SnapshotDiff | None = omitted_when_none()
 
 
+@result
 class ApplyResult(Result):
     message: str
-    org_id: str = Field(serialization_alias="orgId")
-    org_name: str = Field(serialization_alias="orgName")
-    snapshot_id: str = Field(serialization_alias="snapshotId")
+    org_id: str = renamed("orgId")
+    org_name: str = renamed("orgName")
+    snapshot_id: str = renamed("snapshotId")
     commit: str
     skipped: bool
     counts: Counts
-    created: bool = Field(exclude=True)  # a new org, not a --replace-config of an existing one
+    created: bool = hidden()  # a new org, not a --replace-config of an existing one
 # --- prompt versions -------------------------------------------------------------------------------
 
 
+@result
 class PromptVersionSnapshot(Result):
     """One version of a prompt, in the platform's PromptVersionSummary shape."""
 
-    id: str = Field(serialization_alias="_id")
+    id: str = renamed("_id")
     version: int
     label: str
-    display_version: str | None = Field(serialization_alias="displayVersion")
+    display_version: str | None = renamed("displayVersion")
     title: str | None
     description: str | None
     source: str
-    created_at: str = Field(serialization_alias="createdAt")
-    matches_current_prompt: bool = Field(serialization_alias="matchesCurrentPrompt")
+    created_at: str = renamed("createdAt")
+    matches_current_prompt: bool = renamed("matchesCurrentPrompt")
     preview: str | None  # None when a list was asked for without previews
     # The aliases on this version (version list and show); left out of version create's platform shape.
-    aliases: list[str] | None = Field(default=None, exclude_if=lambda names: names is None)
+    aliases: list[str] | None = omitted_when_none()
 
 
+@result
 class PromptVersionResult(Result):
     """``version create``: exactly the platform's checkpoint response; the excluded fields serve humans."""
 
     message: str
     skipped: bool
     version: int
-    version_id: str = Field(serialization_alias="versionId")
-    version_snapshot: PromptVersionSnapshot = Field(serialization_alias="versionSnapshot")
-    prompt_id: str = Field(exclude=True)
-    org_id: str = Field(exclude=True)
+    version_id: str = renamed("versionId")
+    version_snapshot: PromptVersionSnapshot = renamed("versionSnapshot")
+    prompt_id: str = hidden()
+    org_id: str = hidden()
 
 
+@result
 class PromptVersionList(Result):
-    prompt_id: str = Field(serialization_alias="promptId")
-    org_id: str = Field(serialization_alias="orgId")
+    prompt_id: str = renamed("promptId")
+    org_id: str = renamed("orgId")
     versions: list[PromptVersionSnapshot]
 
 
+@result
 class PromptVersionDetail(PromptVersionSnapshot):
     """``version show``: a version's summary and its full text."""
 
     text: str
-    prompt_id: str = Field(exclude=True)
-    org_id: str = Field(exclude=True)
+    prompt_id: str = hidden()
+    org_id: str = hidden()
 
 
+@result
 class PromptVersionDiff(Result):
-    prompt_id: str = Field(serialization_alias="promptId")
-    org_id: str = Field(serialization_alias="orgId")
-    from_version: int = Field(serialization_alias="fromVersion")
-    to_version: int = Field(serialization_alias="toVersion")
-    from_version_id: str = Field(serialization_alias="fromVersionId")
-    to_version_id: str = Field(serialization_alias="toVersionId")
+    prompt_id: str = renamed("promptId")
+    org_id: str = renamed("orgId")
+    from_version: int = renamed("fromVersion")
+    to_version: int = renamed("toVersion")
+    from_version_id: str = renamed("fromVersionId")
+    to_version_id: str = renamed("toVersionId")
     identical: bool
     diff: str
 
 
+@result
 class PromptRestoreResult(Result):
     message: str
     skipped: bool
     commit: str
-    prompt_id: str = Field(serialization_alias="promptId")
-    org_id: str = Field(serialization_alias="orgId")
+    prompt_id: str = renamed("promptId")
+    org_id: str = renamed("orgId")
     version: int
-    version_id: str = Field(serialization_alias="versionId")
+    version_id: str = renamed("versionId")
 
 
 # --- prompt aliases --------------------------------------------------------------------------------
 
 
+@result
 class AliasSetResult(Result):
     """``alias set``: where the alias points now, and where it pointed before (None: nowhere)."""
 
     alias: str
     version: int
-    version_id: str = Field(serialization_alias="versionId")
-    previous_version: int | None = Field(serialization_alias="previousVersion")
+    version_id: str = renamed("versionId")
+    previous_version: int | None = renamed("previousVersion")
     skipped: bool
-    prompt_id: str = Field(exclude=True)
-    org_id: str = Field(exclude=True)
-    commit: str = Field(exclude=True)  # the alias ref's tip
+    prompt_id: str = hidden()
+    org_id: str = hidden()
+    commit: str = hidden()  # the alias ref's tip
 
 
+@result
 class AliasDeleteResult(Result):
     alias: str
     deleted: bool = True
-    previous_version: int = Field(serialization_alias="previousVersion")
-    previous_version_id: str = Field(serialization_alias="previousVersionId")
-    prompt_id: str = Field(exclude=True)
-    org_id: str = Field(exclude=True)
-    commit: str = Field(exclude=True)
+    previous_version: int = renamed("previousVersion")
+    previous_version_id: str = renamed("previousVersionId")
+    prompt_id: str = hidden()
+    org_id: str = hidden()
+    commit: str = hidden()
 
 
+@result
 class AliasInfo(Result):
     alias: str
     version: int
-    version_id: str = Field(serialization_alias="versionId")
-    updated_at: str = Field(serialization_alias="updatedAt")
-    updated_by: str = Field(serialization_alias="updatedBy")  # the move's author: "Name <email>"
+    version_id: str = renamed("versionId")
+    updated_at: str = renamed("updatedAt")
+    updated_by: str = renamed("updatedBy")  # the move's author: "Name <email>"
 
 
+@result
 class AliasList(Result):
-    prompt_id: str = Field(serialization_alias="promptId")
-    org_id: str = Field(serialization_alias="orgId")
+    prompt_id: str = renamed("promptId")
+    org_id: str = renamed("orgId")
     aliases: list[AliasInfo]
-    unreadable: list[UnreadableRef] = Unreadable
+    unreadable: list[UnreadableRef] = omitted_when_empty()
 
 
+@result
 class AliasMove(Result):
     """One entry of an alias's history: a move to a version, or its deletion (``version`` None)."""
 
     commit: str
     version: int | None
-    version_id: str | None = Field(serialization_alias="versionId")
-    previous_version: int | None = Field(serialization_alias="previousVersion")
+    version_id: str | None = renamed("versionId")
+    previous_version: int | None = renamed("previousVersion")
     deleted: bool
     reason: str | None
-    moved_by: str = Field(serialization_alias="movedBy")
-    moved_at: str = Field(serialization_alias="movedAt")
-    user_id: str | None = Field(serialization_alias="userId")
+    moved_by: str = renamed("movedBy")
+    moved_at: str = renamed("movedAt")
+    user_id: str | None = renamed("userId")
 
 
+@result
 class AliasHistory(Result):
-    prompt_id: str = Field(serialization_alias="promptId")
-    org_id: str = Field(serialization_alias="orgId")
+    prompt_id: str = renamed("promptId")
+    org_id: str = renamed("orgId")
     alias: str
     moves: list[AliasMove]
 
@@ -577,22 +605,25 @@ class AliasHistory(Result):
 # --- verify ------------------------------------------------------------------------------------------
 
 
+@result
 class VerifyCounts(Result):
     orgs: int = 0
     snapshots: int = 0
     prompts: int = 0
     versions: int = 0
-    stub_snapshots: int = Field(default=0, serialization_alias="stubSnapshots")
+    stub_snapshots: int = renamed("stubSnapshots", default=0)
     saves: int = 0
     aliases: int = 0
-    alias_moves: int = Field(default=0, serialization_alias="aliasMoves")
+    alias_moves: int = renamed("aliasMoves", default=0)
 
 
+@result
 class VerifyProblem(Result):
     ref: str
     problem: str
 
 
+@result
 class VerifyResult(Result):
     ok: bool
     checked: VerifyCounts
@@ -600,24 +631,28 @@ class VerifyResult(Result):
 # --- remotes ---------------------------------------------------------------------------------------
 
 
+@result
 class RemoteInfo(Result):
     name: str
     url: str
 
 
+@result
 class RemoteResult(Result):
     """``remote add`` / ``remote remove``."""
 
     message: str
     name: str
     url: str
-    credentials_stripped: bool = Field(default=False, serialization_alias="credentialsStripped")
+    credentials_stripped: bool = renamed("credentialsStripped", default=False)
 
 
+@result
 class RemoteList(Result):
     remotes: list[RemoteInfo]
 
 
+@result
 class RefUpdate(Result):
     """One ref of a push or pull: its value before and after, and what happened to it.
 
@@ -633,15 +668,17 @@ class RefUpdate(Result):
     reason: str | None = None
 
 
+@result
 class PushResult(Result):
     message: str
     remote: str
     url: str
     atomic: bool
     refs: list[RefUpdate]
-    remote_only: list[str] = Field(serialization_alias="remoteOnly")
+    remote_only: list[str] = renamed("remoteOnly")
 
 
+@result
 class PullResult(Result):
     message: str
     remote: str
@@ -649,10 +686,11 @@ class PullResult(Result):
     refs: list[RefUpdate]
 
 
+@result
 class CloneResult(Result):
     message: str
     repo: str
     remote: str
     url: str
-    credentials_stripped: bool = Field(serialization_alias="credentialsStripped")
+    credentials_stripped: bool = renamed("credentialsStripped")
     refs: list[RefUpdate]

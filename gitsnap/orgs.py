@@ -13,7 +13,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import layout, yamlio
 from .errors import InvalidInput, NotFound, RepositoryError, each_readable
@@ -26,14 +26,12 @@ from .models import (
     ExportResult,
     ImportResult,
     LogEntry,
-    OrgExport,
     OrgList,
     OrgLog,
     OrgSummary,
     RefChange,
     SnapshotDiff,
     TreeChanges,
-    User,
     is_identifier,
     iso_utc,
     require_identifier,
@@ -42,6 +40,9 @@ from .models import (
 from .progress import Progress
 from .secretguard import SecretPolicy, guard_export
 from .sources import Source, load_export, source_name
+
+if TYPE_CHECKING:
+    from .records import OrgExport, User
 
 ORGS_PREFIX = "refs/heads/orgs/"
 STAT_CACHE_DIR = "gitsnap/stat-cache"  # inside the repository directory, never in a ref
@@ -257,11 +258,21 @@ def _import_user(store: GitStore, export: OrgExport, user_id: str) -> User:
     """The importing user, among the export's users (reused files included)."""
     reused = export._unchanged_files.get(layout.entity_path("users", user_id))
     if reused:
+        from .records import User
+
         return User.model_validate(_load_blob(store, reused))
     return find_user(export.users, user_id, export.org.id)
 
 
-def author_identity(store: GitStore, user: User) -> Identity:
+class Member(NamedTuple):
+    """A user of an org as a commit author needs it."""
+
+    id: str
+    name: str
+    email: str
+
+
+def author_identity(store: GitStore, user: Member | User) -> Identity:
     """The user as a commit author, at the time git's rules give for now."""
     now = store.identity("AUTHOR")
     return Identity.checked(user.name, user.email, now.time, now.tz, f"user {user.id}")

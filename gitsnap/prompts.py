@@ -335,9 +335,7 @@ def list_versions(store: GitStore, prompt_id: str, org: str | None = None, limit
         contents = [store.trees.read_file(commit.tree, PROMPT_FILE) for commit in commits]
         previews = [(content is not None and literal_preview(prompt_id, content)) or _preview(_text_in(commit, content))
                     for commit, content in zip(commits, contents)]
-    # model_construct: every field is already of its type (read by this module); validating 10,000 of them
-    # again cost a sixth of a long list's time.
-    versions = [PromptVersionSnapshot.model_construct(**{**_summary(ref, commit, current, None), "preview": text})
+    versions = [PromptVersionSnapshot(**{**_summary(ref, commit, current, None), "preview": text})
                 for commit, text in zip(commits, previews)]
     return PromptVersionList(prompt_id=prompt_id, org_id=org, versions=versions)
 

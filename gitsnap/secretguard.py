@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import stat
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import layout, yamlio
 from .errors import InvalidInput
 from .gitstore import GitStore
-from .models import OrgExport, ScanResult, SecretFinding, Stub
+from .models import ScanResult, SecretFinding
+
+if TYPE_CHECKING:
+    from .records import OrgExport, Stub
 
 CONFIG_SECTION, CONFIG_KEY = (b"gitsnap",), b"fingerprintKey"
 
@@ -88,7 +91,7 @@ def guard_stub(store: GitStore, stub: Stub, name: str, policy: SecretPolicy) -> 
     wanted = [f for f in found if f.fingerprint not in policy.allow]
     findings = [_finding(name, f) for f in wanted]
     if wanted and policy.redact:
-        return Stub.model_validate(_redacted(data, key, wanted)), findings
+        return type(stub).model_validate(_redacted(data, key, wanted)), findings
     _refuse_if_any(findings)
     return stub, []
 

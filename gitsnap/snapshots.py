@@ -28,18 +28,17 @@ from .models import (
     ApplyResult,
     Counts,
     ImportResult,
-    Org,
     OrgSnapshot,
     SnapshotList,
     SnapshotResult,
     SnapshotShow,
-    User,
     is_identifier,
     iso_utc,
     require_identifier,
     unreadable_refs,
 )
 from .orgs import (
+    Member,
     author_identity,
     commit_export,
     count_config,
@@ -154,7 +153,7 @@ def read_snapshot(store: GitStore, located: Located) -> OrgSnapshot:
     if trailer("Snapshot-Id") != located.id:
         raise RepositoryError(f"{located.ref}: tag {tag.id} is snapshot {trailer('Snapshot-Id')}, not {located.id}")
     created_at = iso_utc(tag.tagger.time)
-    return OrgSnapshot.model_construct(  # every field is a str read here: validating 2,000 again cost a fifth
+    return OrgSnapshot(
         id=located.id, name=subject, description=description,
         source_org_id=trailer("Source-Org"), source_org_name=trailer("Source-Org-Name"),
         source_user_id=trailer("Source-User"), source_user_email=trailer("Source-User-Email"),
@@ -171,20 +170,20 @@ def _parse_counts(ref: str, text: str) -> Counts:
             counts[key] = int(value)
     if set(counts) != set(CONFIG_COLLECTIONS):
         raise RepositoryError(f"{ref}: cannot read the Counts trailer {text!r}")
-    return Counts.model_construct(**counts)
+    return Counts(**counts)
 
 
 def _format_counts(counts: Counts) -> str:
     return " ".join(f"{collection}={getattr(counts, collection)}" for collection in CONFIG_COLLECTIONS)
 
 
-def read_member(store: GitStore, tree: str, org: str, user_id: str) -> User:
+def read_member(store: GitStore, tree: str, org: str, user_id: str) -> Member:
     """A user of the org tree (``users/<id>.yaml``); NotFound naming the user and the org."""
     entry = store.trees.lookup(tree, layout.entity_path("users", user_id))
     data = yamlio.load(store.objects.read_blob(entry[1])) if entry else None
     if not isinstance(data, dict):
         raise NotFound(f"user {user_id} is not a member of org {org}", title="User not found")
-    return User.model_construct(id=user_id, name=str(data.get("name", "")), email=str(data.get("email", "")))
+    return Member(user_id, str(data.get("name", "")), str(data.get("email", "")))
 
 
 # --- operations --------------------------------------------------------------------------------------
@@ -290,6 +289,8 @@ def apply_snapshot(store: GitStore, snapshot_id: str, to_org: str, to_name: str 
     def build(tip: str | None) -> tuple[str | None, ApplyResult]:
         org_name = _check_target(store, to_org, to_name, replace_config, tip)
         if tip is None:
+            from .records import Org
+
             org_file = yamlio.dump(Org.model_validate({"id": to_org, "name": org_name}).canonical())
             new_tree = store.trees.build({**{c: e for c, e in config.items() if e}, ORG_FILE: org_file})
         else:

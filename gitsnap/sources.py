@@ -14,17 +14,20 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from typing import Any, BinaryIO, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 import yaml
-from pydantic import ValidationError
 
 from . import layout, yamlio
 from .errors import InvalidInput, NotFound
 from .layout import SKIP, Assembled, document_path, place_of
-from .models import OrgExport, Stub
 from .progress import Progress, count
 from .statcache import StatCache
+
+if TYPE_CHECKING:  # pydantic is imported when a document is validated, not by every command
+    from pydantic import ValidationError
+
+    from .records import OrgExport, Stub
 
 # A source: a path (a directory in the org-tree layout, or a .json/.yaml document), the bytes of a
 # document, or a binary stream of one (the CLI passes stdin for ``-``).
@@ -226,6 +229,10 @@ def validate_export(document: dict, source: str, where: Callable[[tuple], str]) 
 
 def export_problems(document: dict, where: Callable[[tuple], str]) -> tuple[OrgExport | None, _Problems]:
     """The validated export (None when invalid) and every problem found, each naming its place."""
+    from pydantic import ValidationError
+
+    from .records import OrgExport
+
     problems = _Problems()
     if (path := yamlio.too_deep(document)) is not None:
         problems.append(f"{where(path[:3])}: nested more than {yamlio.MAX_DEPTH} levels deep")
@@ -382,6 +389,10 @@ def load_stub(source: Source, name: str | None = None) -> Stub:
         raise InvalidInput(f"{name}: expected one stub, a mapping with stubref, data, chats; got {_type_name(document)}")
     if (path := yamlio.too_deep(document)) is not None:
         raise InvalidInput(f"{document_path(name, path[:2])}: nested more than {yamlio.MAX_DEPTH} levels deep")
+    from pydantic import ValidationError
+
+    from .records import Stub
+
     try:
         return Stub.model_validate(document)
     except ValidationError as error:

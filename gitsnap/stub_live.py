@@ -9,14 +9,17 @@ from __future__ import annotations
 import stat
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import NotFound
 from .gitmessage import format_message
 from .gitstore import GitStore
 from .gittrees import TREE_MODE, Existing
 from .layout import CHATS, STUB_FILE, STUBS, place_of, stub_dir, stub_spec
-from .models import Stub
 from .orgs import LiveChange, find_org, write_live
+
+if TYPE_CHECKING:
+    from .records import Stub
 
 
 @dataclass(frozen=True)

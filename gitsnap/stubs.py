@@ -158,13 +158,13 @@ def save_snapshot(store: GitStore, stubref: str, org: str | None = None, selecto
         commit_stub_document(store, org, document)
     if selector.type == CHAT_TYPE:
         saved, was_saved = save_one(store, org, stubref, selector, live.chats[selector.chat], [])
-        return snapshot_result(store, org, stubref, saved, was_saved).model_copy(update={"redacted": redacted})
+        return snapshot_result(store, org, stubref, saved, was_saved).replace(redacted=redacted)
     child_refs = []
     for key, chat in sorted(chosen.items()):
         child, _ = save_one(store, org, stubref, Selector(CHAT_TYPE, selector.name, chat), live.chats[chat], [])
         child_refs.append(child.child_of(key))
     saved, was_saved = save_one(store, org, stubref, selector, live.stub_blob, child_refs)
-    return snapshot_result(store, org, stubref, saved, was_saved).model_copy(update={"redacted": redacted})
+    return snapshot_result(store, org, stubref, saved, was_saved).replace(redacted=redacted)
 
 
 def _check_children(selector: Selector, all_chats: bool, children: dict[str, str]) -> None:

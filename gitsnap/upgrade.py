@@ -43,8 +43,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from pydantic import Field, ValidationError
-
 from . import layout, yamlio
 from .errors import Conflict, InvalidInput, NotFound, each_readable
 from .gitmessage import Identity, format_message, printable
@@ -62,7 +60,7 @@ from .merge import (
     conflict_path,
     merge_config,
 )
-from .models import OrgExport, Result, Unreadable, UnreadableRef, require_identifier, unreadable_refs
+from .models import Result, UnreadableRef, omitted_when_empty, renamed, require_identifier, result, unreadable_refs
 from .orgs import author_identity, org_field, org_not_found, org_ref, org_refs
 from .progress import Progress, count
 from .provenance import Baselines
@@ -75,36 +73,39 @@ UPGRADED, UP_TO_DATE, CONFLICTS, NOT_DERIVED = get_args(Status)
 # --- results -----------------------------------------------------------------------------------------
 
 
+@result
 class UpgradedOrg(Result):
     """One org's outcome; ``commit`` is the new commit when upgraded, else the live tip as it is."""
 
-    org_id: str = Field(serialization_alias="orgId")
-    org_name: str = Field(serialization_alias="orgName")
+    org_id: str = renamed("orgId")
+    org_name: str = renamed("orgName")
     status: Status
-    from_snapshot_id: str | None = Field(default=None, serialization_alias="fromSnapshotId")
+    from_snapshot_id: str | None = renamed("fromSnapshotId", default=None)
     commit: str
-    summary: dict[str, MergeSummary] = {}  # per collection, what the merge does (or would do) to ours
-    conflicts: list[MergeConflict] = []  # left open: nothing was written for the org
-    resolved: list[MergeConflict] = []  # answered by --resolve or --strategy
+    summary: dict[str, MergeSummary] = field(default_factory=dict)  # per collection, what the merge does (or would do) to ours
+    conflicts: list[MergeConflict] = field(default_factory=list)  # left open: nothing was written for the org
+    resolved: list[MergeConflict] = field(default_factory=list)  # answered by --resolve or --strategy
 
 
+@result
 class UpgradeCounts(Result):
     upgraded: int = 0
-    up_to_date: int = Field(default=0, serialization_alias="upToDate")
+    up_to_date: int = renamed("upToDate", default=0)
     conflicts: int = 0
-    not_derived: int = Field(default=0, serialization_alias="notDerived")
+    not_derived: int = renamed("notDerived", default=0)
 
 
+@result
 class UpgradeResult(Result):
     """Every org's outcome, in the order asked (sorted for ``all_from``), and the totals."""
 
     message: str
-    snapshot_id: str = Field(serialization_alias="snapshotId")
-    snapshot_name: str = Field(serialization_alias="snapshotName")
-    source_org_id: str = Field(serialization_alias="sourceOrgId")
+    snapshot_id: str = renamed("snapshotId")
+    snapshot_name: str = renamed("snapshotName")
+    source_org_id: str = renamed("sourceOrgId")
     orgs: list[UpgradedOrg]
     counts: UpgradeCounts
-    unreadable: list[UnreadableRef] = Unreadable
+    unreadable: list[UnreadableRef] = omitted_when_empty()
 
     @property
     def exit_code(self) -> int:
@@ -238,6 +239,10 @@ def _files(org: str, result: MergeResult, ours: Config) -> dict[str, Existing | 
 
 def _canonical(org: str, collection: str, key: str, document: Any) -> bytes:
     """A merged document as canonical YAML, once it validates as its collection's entity (as import checks)."""
+    from pydantic import ValidationError
+
+    from .records import OrgExport
+
     model = get_args(OrgExport.model_fields[collection].annotation)[0]
     try:
         entity = model.model_validate(document)
@@ -338,7 +343,7 @@ def _commit(reads: _Reads, plan: Plan, target: Target, answers: Answers, user_id
             return None, outcome
         tree = store.trees.build(layout.nest(current.files), base=current.tree, replace=False)
         commit = store.write_commit(tree, [tip], _message(outcome, target, user_id), author)
-        return commit, outcome.model_copy(update={"commit": commit})
+        return commit, outcome.replace(commit=commit)
 
     return store.refs.update(org_ref(org), build)
 

@@ -98,7 +98,7 @@ def _check_snapshot(store: GitStore, ref: str, name: str, tag: str, report: Repo
         report(ref, f"Source-Org {snapshot.source_org_id} is not the org the ref names ({parts[0]})")
     actual = count_config(store, store.objects.read_commit(snapshot.commit).tree)
     if actual != snapshot.counts:
-        report(ref, f"Counts trailer says {snapshot.counts.model_dump()}, the tagged tree holds {actual.model_dump()}")
+        report(ref, f"Counts trailer says {snapshot.counts.to_json()}, the tagged tree holds {actual.to_json()}")
 
 
 def _check_prompt(store: GitStore, ref: str, name: str, tip: str, report: Report, counts: VerifyCounts) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from gitsnap.cli import cli
+from tests.conftest import FIXTURES
+from tests.conftest import LEASING_PROMPT_ID as PROMPT
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gitsnap"
 GIT_LAYER = {"gitstore.py", "gitobjects.py", "gittrees.py", "gitrefs.py", "gitremote.py"}
@@ -90,4 +92,13 @@ def test_help_version_and_completion_import_neither_pydantic_nor_dulwich():
 
 def test_a_command_imports_the_library_but_not_the_server_stack(tmp_path):
     loaded = loaded_modules("--repo", str(tmp_path / "r.git"), "init")
-    assert "pydantic" in loaded and not loaded & {"fastapi", "uvicorn", "jwt"}
+    assert "dulwich" in loaded and not loaded & {"fastapi", "uvicorn", "jwt"}
+
+
+def test_pydantic_is_imported_only_to_validate_an_export(tmp_path):
+    repo = str(tmp_path / "r.git")
+    assert "pydantic" not in loaded_modules("--repo", repo, "init")
+    assert "pydantic" in loaded_modules("--repo", repo, "org", "import", str(FIXTURES / "acme.json"))
+    for command in (["prompt", "version", "create", PROMPT, "--text", "new text"], ["prompt", "version", "list", PROMPT],
+                    ["snapshot", "list"], ["org", "list"], ["prompt", "alias", "set", PROMPT, "staging", "1"]):
+        assert "pydantic" not in loaded_modules("--repo", repo, "--json", *command), command

@@ -61,7 +61,7 @@ def collection(*docs: dict) -> dict:
 
 
 def json_of(conflicts) -> list[dict]:
-    return [conflict.model_dump(mode="json", by_alias=True) for conflict in conflicts]
+    return [conflict.to_json() for conflict in conflicts]
 
 
 # --- values: one side, both sides, conflicts ---------------------------------------------------------

@@ -327,7 +327,7 @@ def test_show_returns_what_create_returned(acme_repo, api):
     snapshot = create(api)
     result = cli(acme_repo, "snapshot", "show", snapshot.id.upper(), "--json")
     assert result.exit_code == 0, result.stderr
-    assert result.json == {"snapshot": snapshot.model_dump(mode="json", by_alias=True)}
+    assert result.json == {"snapshot": snapshot.to_json()}
 
 
 def test_show_human_output(acme_repo, api):
@@ -341,7 +341,7 @@ def test_delete_removes_the_ref_and_returns_the_snapshot(acme_repo, api):
     snapshot, kept = create(api), create(api, name="Kept")
     result = cli(acme_repo, "snapshot", "delete", snapshot.id, "--json")
     assert result.exit_code == 0, result.stderr
-    assert result.json == {"message": "Snapshot deleted", "snapshot": snapshot.model_dump(mode="json", by_alias=True)}
+    assert result.json == {"message": "Snapshot deleted", "snapshot": snapshot.to_json()}
     assert f"{PREFIX}/{snapshot.id}" not in all_refs(acme_repo)
     assert [s.id for s in api.list_snapshots().snapshots] == [kept.id]
     assert cli(acme_repo, "snapshot", "show", snapshot.id).exit_code == 3

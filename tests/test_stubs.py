@@ -440,7 +440,7 @@ def test_show_json_has_exactly_the_platform_keys(repo, api):
     saved = api.save_stub_snapshot(STUB, name="before-escalation", all_chats=True)
     result = cli(repo, "stub", "snapshot", "show", STUB, "--name", "before-escalation", "--json")
     assert set(result.json) == {"snapshot"} and set(result.json["snapshot"]) == PLATFORM_KEYS
-    assert result.json == saved.model_dump(mode="json", by_alias=True)
+    assert result.json == saved.to_json()
 
 
 def test_show_of_a_stub_snapshot_with_children_is_a_stub_document(repo, api, write):
@@ -508,7 +508,7 @@ def test_overwrite_and_delete_work_on_refs_packed_by_git(repo, api, live):
 
 def test_python_api_returns_the_platform_shape(api):
     result = api.save_stub_snapshot(STUB, name="api", children={"cust": "customer_support"})
-    dumped = result.model_dump(mode="json", by_alias=True)
+    dumped = result.to_json()
     assert set(dumped) == {"snapshot"} and set(dumped["snapshot"]) == PLATFORM_KEYS
     assert result.saved and result.children[0].key == "cust"
 

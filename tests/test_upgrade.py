@@ -135,7 +135,7 @@ def conflicts_of(world: World, new: str, **options) -> list[dict]:
     org, = world.api.upgrade_snapshot(new, to_orgs=[TENANT], **options).orgs
     assert org.status == "conflicts" and org.commit == tip
     assert all_refs(world.repo) == refs
-    return [c.model_dump(mode="json", by_alias=True) for c in org.conflicts]
+    return [c.to_json() for c in org.conflicts]
 
 
 def test_one_field_changed_differently_on_both_sides_is_a_conflict(world):

@@ -77,7 +77,7 @@ def _report(message_lines: list[str], title: str, as_json: bool, result: object 
     if as_json:
         document = {"error": title, "details": "\n".join(message_lines)}
         if result is not None:
-            document["result"] = result.model_dump(mode="json", by_alias=True)
+            document["result"] = result.to_json()
         click.echo(json.dumps(document, ensure_ascii=False))
     else:
         for line in message_lines:

@@ -14,8 +14,7 @@ import click
 from ..names import DEFAULT_REPO
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
+    from ..models import Result
     from ..store import Store
 
 
@@ -42,16 +41,16 @@ class State:
         if self._store is not None:
             self._store.close()
 
-    def emit(self, result: BaseModel, human: Callable[[Any], str]) -> None:
+    def emit(self, result: Result, human: Callable[[Any], str]) -> None:
         """Print a result: its JSON shape under --json, otherwise its human rendering.
 
         Refs a listing could not read are named on stderr either way (they are in the JSON too).
         """
         changes = self.store.planned_changes() if self.dry_run else None
         if self.as_json:
-            document = result.model_dump(mode="json", by_alias=True)
+            document = result.to_json()
             if changes is not None:
-                document |= {"dryRun": True, "changes": [c.model_dump(mode="json", by_alias=True) for c in changes]}
+                document |= {"dryRun": True, "changes": [c.to_json() for c in changes]}
             # Indented for a person at a terminal; compact for a program, which also takes Python's C encoder
             # (indent= makes json use its pure-Python one: a third of a 10,000-version list's time).
             click.echo(json.dumps(document, indent=2 if sys.stdout.isatty() else None, ensure_ascii=False))

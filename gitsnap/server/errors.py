@@ -76,7 +76,7 @@ def envelope(error: GitsnapError) -> Response:
     """The JSON error document of a library (or service) error, with its status."""
     document: dict[str, Any] = {"error": error.title, "details": "\n".join(error.lines())}
     if error.result is not None:
-        document["result"] = error.result.model_dump(mode="json", by_alias=True)
+        document["result"] = error.result.to_json()
     return json_response(document, error.http_status, getattr(error, "headers", None))
 
 

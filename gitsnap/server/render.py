@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel
 from starlette.responses import Response
 
+from ..models import Result
 from ..store import Store
 
 
-def reply(result: BaseModel, status: int = 200) -> Response:
-    """A result as the CLI's ``--json`` prints it (``model_dump(mode="json", by_alias=True)``)."""
-    return Response(result.model_dump_json(by_alias=True), status_code=status, media_type="application/json")
+def reply(result: Result, status: int = 200) -> Response:
+    """A result as the CLI's ``--json`` prints it."""
+    return json_response(result.to_json(), status)
 
 
-def preview(result: BaseModel, store: Store, status: int = 200) -> Response:
+def preview(result: Result, store: Store, status: int = 200) -> Response:
     """A dry run's result: the result, ``"dryRun": true`` and the ``changes`` it would make (as ``--dry-run``)."""
-    document = result.model_dump(mode="json", by_alias=True)
-    document |= {"dryRun": True, "changes": [c.model_dump(mode="json", by_alias=True) for c in store.planned_changes()]}
+    document = result.to_json()
+    document |= {"dryRun": True, "changes": [c.to_json() for c in store.planned_changes()]}
     return json_response(document, status)
 
 

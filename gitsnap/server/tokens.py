@@ -6,10 +6,9 @@ import re
 import time
 
 import jwt
-from pydantic import Field
 
 from ..errors import InvalidInput
-from ..models import Result, iso_utc, require_identifier
+from ..models import Result, iso_utc, renamed, require_identifier, result
 
 EVERY_ORG = "*"
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -17,9 +16,10 @@ MAX_LIFETIME = 366 * 86400
 _DURATION = re.compile(r"([1-9][0-9]{0,8})([smhd])")
 
 
+@result
 class TokenResult(Result):
     token: str
-    expires_at: str = Field(serialization_alias="expiresAt")
+    expires_at: str = renamed("expiresAt")
 
 
 def lifetime(text: str) -> int:

@@ -16,6 +16,7 @@ from ..auth import Caller
 from ..bodies import AliasDelete, AliasSet
 from ..render import reply
 from ..routing import TokenFirstRoute
+from ..schemas import documented
 from .common import ERRORS, Authorized, OrgQuery, Repository, prompt_org
 
 router = APIRouter(prefix="/api/prompts", tags=["Prompt aliases"], route_class=TokenFirstRoute, responses=ERRORS)
@@ -23,14 +24,14 @@ PromptId = Annotated[str, Path(alias="promptId")]
 AliasName = Annotated[str, Path(alias="alias", description="An alias name (an identifier; not latest).")]
 
 
-@router.get("/{promptId}/aliases", response_model=AliasList, summary="List a prompt's aliases")
+@router.get("/{promptId}/aliases", response_model=documented(AliasList), summary="List a prompt's aliases")
 def list_prompt_aliases(prompt_id: PromptId, caller: Authorized, stores: Repository,
                         org_id: OrgQuery = None) -> Response:
     store = stores.here()
     return reply(store.list_prompt_aliases(prompt_id, org=prompt_org(store, caller, prompt_id, org_id)))
 
 
-@router.put("/{promptId}/aliases/{alias}", response_model=AliasSetResult, summary="Point an alias at a version")
+@router.put("/{promptId}/aliases/{alias}", response_model=documented(AliasSetResult), summary="Point an alias at a version")
 def set_prompt_alias(prompt_id: PromptId, alias: AliasName, body: AliasSet, caller: Authorized, stores: Repository,
                      request: Request, org_id: OrgQuery = None) -> Response:
     """Move the alias to ``version`` (a number, ``latest`` or another alias); already there is a no-op with
@@ -43,7 +44,7 @@ def set_prompt_alias(prompt_id: PromptId, alias: AliasName, body: AliasSet, call
                                         reason=body.reason, user_id=caller.acting_user(None)))
 
 
-@router.delete("/{promptId}/aliases/{alias}", response_model=AliasDeleteResult, summary="Delete an alias")
+@router.delete("/{promptId}/aliases/{alias}", response_model=documented(AliasDeleteResult), summary="Delete an alias")
 def delete_prompt_alias(prompt_id: PromptId, alias: AliasName, caller: Authorized, stores: Repository,
                         request: Request, body: Annotated[AliasDelete | None, Body()] = None,
                         org_id: OrgQuery = None) -> Response:
@@ -55,7 +56,7 @@ def delete_prompt_alias(prompt_id: PromptId, alias: AliasName, caller: Authorize
                                            reason=body.reason if body else None, user_id=caller.acting_user(None)))
 
 
-@router.get("/{promptId}/aliases/{alias}/history", response_model=AliasHistory, summary="Every move of an alias")
+@router.get("/{promptId}/aliases/{alias}/history", response_model=documented(AliasHistory), summary="Every move of an alias")
 def prompt_alias_history(prompt_id: PromptId, alias: AliasName, caller: Authorized, stores: Repository,
                          org_id: OrgQuery = None) -> Response:
     store = stores.here()

@@ -15,13 +15,14 @@ from ...models import ApplyResult, SnapshotList, SnapshotResult, SnapshotShow
 from ..bodies import SnapshotApply, SnapshotCreate
 from ..render import preview, reply
 from ..routing import TokenFirstRoute
+from ..schemas import documented
 from .common import ERRORS, Authorized, OrgQuery, Repository
 
 router = APIRouter(prefix="/api/org-snapshots", tags=["Org Snapshots"], route_class=TokenFirstRoute, responses=ERRORS)
 SnapshotId = Annotated[str, Path(alias="id", description="The snapshot id: 24 hex digits.")]
 
 
-@router.post("", status_code=201, response_model=SnapshotResult, summary="Create an organization snapshot")
+@router.post("", status_code=201, response_model=documented(SnapshotResult), summary="Create an organization snapshot")
 def create_snapshot(body: SnapshotCreate, caller: Authorized, stores: Repository) -> Response:
     """Tag the org's live state as a named snapshot (``gitsnap snapshot create``)."""
     org = caller.require(body.source_org_id)
@@ -29,7 +30,7 @@ def create_snapshot(body: SnapshotCreate, caller: Authorized, stores: Repository
     return reply(stores.here().create_snapshot(org, user, body.name, body.description or ""), 201)
 
 
-@router.get("", response_model=SnapshotList, summary="List organization snapshots")
+@router.get("", response_model=documented(SnapshotList), summary="List organization snapshots")
 def list_snapshots(caller: Authorized, stores: Repository, org_id: OrgQuery = None) -> Response:
     """The snapshots of ``?orgId=``, or of every org the token may use; newest first."""
     if org_id is not None:
@@ -37,19 +38,19 @@ def list_snapshots(caller: Authorized, stores: Repository, org_id: OrgQuery = No
     return reply(stores.here().list_snapshots(among=caller.orgs))
 
 
-@router.get("/{id}", response_model=SnapshotShow, summary="Show an organization snapshot")
+@router.get("/{id}", response_model=documented(SnapshotShow), summary="Show an organization snapshot")
 def show_snapshot(snapshot_id: SnapshotId, caller: Authorized, stores: Repository) -> Response:
     return reply(stores.here().show_snapshot(snapshot_id, among=caller.orgs))
 
 
-@router.delete("/{id}", response_model=SnapshotResult, summary="Delete an organization snapshot")
+@router.delete("/{id}", response_model=documented(SnapshotResult), summary="Delete an organization snapshot")
 def delete_snapshot(snapshot_id: SnapshotId, caller: Authorized, stores: Repository) -> Response:
     """Delete the snapshot's tag (its commit stays in the org's history)."""
     return reply(stores.here().delete_snapshot(snapshot_id, among=caller.orgs))
 
 
-@router.post("/{id}/apply", status_code=201, response_model=ApplyResult, summary="Apply a snapshot to an org",
-             responses={200: {"model": ApplyResult, "description": "An existing org's config replaced (or unchanged)"}})
+@router.post("/{id}/apply", status_code=201, response_model=documented(ApplyResult), summary="Apply a snapshot to an org",
+             responses={200: {"model": documented(ApplyResult), "description": "An existing org's config replaced (or unchanged)"}})
 def apply_snapshot(snapshot_id: SnapshotId, body: SnapshotApply, caller: Authorized, stores: Repository) -> Response:
     """Onboard a new org from the snapshot's config (201), or replace an existing org's (replaceConfig, 200).
 

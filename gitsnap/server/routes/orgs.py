@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from ...errors import InvalidInput
-from ...models import ImportResult, OrgExport, OrgList
+from ...models import ImportResult, OrgList
+from ...records import OrgExport
 from ..errors import BODY
 from ..render import json_response, reply
 from ..routing import TokenFirstRoute
+from ..schemas import documented
 from .common import ERRORS, Authorized, Repository
 
 router = APIRouter(prefix="/api/orgs", tags=["Organizations"], route_class=TokenFirstRoute, responses=ERRORS)
@@ -38,7 +40,7 @@ def _is_json(content_type: str | None) -> bool:
     return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
 
 
-@router.put("/{orgId}", response_model=ImportResult, openapi_extra=EXPORT_BODY, summary="Import an org's export")
+@router.put("/{orgId}", response_model=documented(ImportResult), openapi_extra=EXPORT_BODY, summary="Import an org's export")
 def import_org(org_id: OrgId, caller: Authorized, document: Annotated[bytes, Depends(export_bytes)],
                stores: Repository) -> Response:
     """Replace the org's live state with a platform export (the one-document form); ``skipped`` when unchanged.
@@ -49,7 +51,7 @@ def import_org(org_id: OrgId, caller: Authorized, document: Annotated[bytes, Dep
     return reply(stores.here().import_org(document, caller.user, name=BODY, org=org_id))
 
 
-@router.get("", response_model=OrgList, summary="List the orgs")
+@router.get("", response_model=documented(OrgList), summary="List the orgs")
 def list_orgs(caller: Authorized, stores: Repository) -> Response:
     """The orgs the token may use, each with its live commit and counts."""
     return reply(stores.here().list_orgs(among=caller.orgs))

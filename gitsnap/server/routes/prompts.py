@@ -16,6 +16,7 @@ from ...names import DEFAULT_PROMPT_SOURCE
 from ..bodies import PromptRestore, PromptVersionCreate
 from ..render import reply
 from ..routing import TokenFirstRoute
+from ..schemas import documented
 from .common import ERRORS, Authorized, OrgQuery, Repository, prompt_org
 
 router = APIRouter(prefix="/api/prompts", tags=["Prompts"], route_class=TokenFirstRoute, responses=ERRORS)
@@ -23,7 +24,7 @@ PromptId = Annotated[str, Path(alias="promptId")]
 Number = Annotated[str, Path(alias="n", description="A version number, latest, or an alias (production).")]
 
 
-@router.post("/{promptId}/versions", status_code=201, response_model=PromptVersionResult,
+@router.post("/{promptId}/versions", status_code=201, response_model=documented(PromptVersionResult),
              summary="Create a prompt version checkpoint")
 def create_prompt_version(prompt_id: PromptId, body: PromptVersionCreate, caller: Authorized, stores: Repository,
                    org_id: OrgQuery = None) -> Response:
@@ -37,7 +38,7 @@ def create_prompt_version(prompt_id: PromptId, body: PromptVersionCreate, caller
     return reply(result, 201)
 
 
-@router.get("/{promptId}/versions", response_model=PromptVersionList, summary="List a prompt's versions")
+@router.get("/{promptId}/versions", response_model=documented(PromptVersionList), summary="List a prompt's versions")
 def list_prompt_versions(prompt_id: PromptId, caller: Authorized, stores: Repository,
                          org_id: OrgQuery = None) -> Response:
     store = stores.here()
@@ -45,7 +46,7 @@ def list_prompt_versions(prompt_id: PromptId, caller: Authorized, stores: Reposi
     return reply(store.list_prompt_versions(prompt_id, org=org))
 
 
-@router.get("/{promptId}/versions/{n}", response_model=PromptVersionDetail, summary="Show one version with its text")
+@router.get("/{promptId}/versions/{n}", response_model=documented(PromptVersionDetail), summary="Show one version with its text")
 def show_prompt_version(prompt_id: PromptId, number: Number, caller: Authorized, stores: Repository,
                  org_id: OrgQuery = None) -> Response:
     store = stores.here()
@@ -53,7 +54,7 @@ def show_prompt_version(prompt_id: PromptId, number: Number, caller: Authorized,
     return reply(store.show_prompt_version(prompt_id, number, org=org))
 
 
-@router.post("/{promptId}/versions/{n}/restore", response_model=PromptRestoreResult,
+@router.post("/{promptId}/versions/{n}/restore", response_model=documented(PromptRestoreResult),
              summary="Restore a version as the live prompt")
 def restore_prompt_version(prompt_id: PromptId, number: Number, caller: Authorized, stores: Repository,
                     body: Annotated[PromptRestore | None, Body()] = None, org_id: OrgQuery = None) -> Response:

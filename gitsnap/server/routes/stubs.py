@@ -15,13 +15,14 @@ from ...names import DEFAULT_SNAPSHOT_NAME
 from ..bodies import StubRestore, StubSnapshotCreate
 from ..render import reply
 from ..routing import TokenFirstRoute
+from ..schemas import documented
 from .common import ERRORS, Authorized, OrgQuery, Repository, stub_org
 
 router = APIRouter(prefix="/api/stubs", tags=["Stubs"], route_class=TokenFirstRoute, responses=ERRORS)
 Stubref = Annotated[str, Path()]
 
 
-@router.post("/{stubref}/snapshots", status_code=201, response_model=StubSnapshotResult, summary="Snapshot Save")
+@router.post("/{stubref}/snapshots", status_code=201, response_model=documented(StubSnapshotResult), summary="Snapshot Save")
 def save_stub_snapshot(stubref: Stubref, body: StubSnapshotCreate, caller: Authorized, stores: Repository,
                   org_id: OrgQuery = None) -> Response:
     """Save the stub (with all or chosen chats as child snapshots) or one GPT chat task under a name; saving
@@ -35,13 +36,13 @@ def save_stub_snapshot(stubref: Stubref, body: StubSnapshotCreate, caller: Autho
     return reply(result, 201)
 
 
-@router.get("/{stubref}/snapshots", response_model=StubSnapshotList, summary="List a stub's snapshots")
+@router.get("/{stubref}/snapshots", response_model=documented(StubSnapshotList), summary="List a stub's snapshots")
 def list_stub_snapshots(stubref: Stubref, caller: Authorized, stores: Repository, org_id: OrgQuery = None) -> Response:
     store = stores.here()
     return reply(store.list_stub_snapshots(stubref, org=stub_org(store, caller, stubref, org_id)))
 
 
-@router.post("/{stubref}/snapshots/{type}/{name}/restore", response_model=StubRestoreResult,
+@router.post("/{stubref}/snapshots/{type}/{name}/restore", response_model=documented(StubRestoreResult),
              summary="Restore a stub snapshot")
 def restore_stub_snapshot(stubref: Stubref, snapshot_type: Annotated[str, Path(alias="type")], name: str,
                      caller: Authorized, stores: Repository, body: Annotated[StubRestore | None, Body()] = None,
