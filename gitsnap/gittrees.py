@@ -132,6 +132,8 @@ class Trees:
     def _build(self, spec: TreeSpec, base_id: str | None, replace: bool, out: list[ShaFile]) -> Tree | None:
         base = self._tree(base_id) if base_id else None
         base_entries = {e.path: (e.mode, e.sha) for e in base.iteritems()} if base is not None else {}
+        if replace and base is not None and _same_entries(spec, base_entries):
+            return base  # a re-import's unchanged collection: no tree of thousands of entries built again
         tree = Tree()
         if not replace:
             for name, (mode, sha) in base_entries.items():
@@ -164,3 +166,13 @@ class Trees:
         if base is None or tree.id != base.id:
             out.append(tree)
         return tree
+
+
+def _same_entries(spec: TreeSpec, entries: Mapping[bytes, tuple[int, bytes]]) -> bool:
+    """Whether ``spec`` names exactly these existing entries (name -> (mode, id)), nothing new."""
+    if len(spec) != len(entries):
+        return False
+    for name, value in spec.items():
+        if not isinstance(value, Existing) or entries.get(name.encode()) != (value.mode, value.sha.encode()):
+            return False
+    return True

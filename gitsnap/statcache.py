@@ -5,9 +5,11 @@ blob ids are known, and a file whose blob is the live one is reused unread. One 
 directory, kept in the repository directory (``gitsnap/stat-cache/``), never in a ref, and only ever
 an optimisation: a missing, stale or unreadable cache is rebuilt from the files.
 
-Git's "racy" rule: a file changed within the timestamps' granularity of the cache being written
-could change again without its stat data changing, so an entry whose mtime is less than
-``RACY_NS`` older than the cache is not trusted: that file is read again next time.
+Git's "racy" rule: a file written within one timestamp tick before it was read could change again
+after the read without its stat data changing, so an entry is trusted only when the file's mtime is
+a tick older than the moment the reading began (recorded with the cache): younger files are read
+again next time. A tick is ``COARSE_TICK_NS`` for timestamps in whole seconds (FAT keeps 2 s),
+``FINE_TICK_NS`` for nanosecond timestamps, which come from a clock that ticks every few ms.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import time
 
 from .gitobjects import write_file
 
-RACY_NS = 2_000_000_000
+COARSE_TICK_NS = 2_000_000_000
+FINE_TICK_NS = 20_000_000
 
 
 def _key(stat: os.stat_result) -> list[int]:
@@ -33,21 +36,23 @@ class StatCache:
         self.root = os.path.abspath(root)
         self.path = os.path.join(directory, hashlib.sha1(os.fsencode(self.root)).hexdigest())
         self.entries: dict[str, list] = {}
-        self._trusted_before = 0
+        self.reading_from_ns = time.time_ns()  # before any file is read
+        self._stored_reading_from_ns = 0
         self._changed = False
         try:
             with open(self.path, "rb") as handle:
                 stored = json.loads(handle.read())
             if stored.get("root") == self.root:
                 self.entries = stored["entries"]
-                self._trusted_before = stored["written_ns"] - RACY_NS
+                self._stored_reading_from_ns = stored["reading_from_ns"]
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass  # no cache yet, or one this version cannot read: it is rebuilt
 
     def blob(self, path: str, stat: os.stat_result) -> str | None:
         """The blob id of ``path`` when its stat data is what was recorded, and old enough to trust."""
         entry = self.entries.get(path)
-        if entry is None or entry[:4] != _key(stat) or stat.st_mtime_ns >= self._trusted_before:
+        tick = COARSE_TICK_NS if stat.st_mtime_ns % 1_000_000_000 == 0 else FINE_TICK_NS
+        if entry is None or entry[:4] != _key(stat) or stat.st_mtime_ns >= self._stored_reading_from_ns - tick:
             return None
         return entry[4]
 
@@ -62,7 +67,7 @@ class StatCache:
         if not self._changed and self.entries.keys() == paths:
             return
         entries = {path: entry for path, entry in self.entries.items() if path in paths}
-        document = {"root": self.root, "written_ns": time.time_ns(), "entries": entries}
+        document = {"root": self.root, "reading_from_ns": self.reading_from_ns, "entries": entries}
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             write_file(self.path, json.dumps(document, separators=(",", ":")).encode())

@@ -15,6 +15,8 @@ from dulwich.objects import Tag
 
 from gitsnap import Store
 from gitsnap.gitmessage import Identity, parse_tag
+from gitsnap.gittrees import BLOB_MODE, Existing
+from gitsnap.layout import nest
 from tests.conftest import ACME_ID, FIXTURES, git
 
 LIVE = f"refs/heads/orgs/{ACME_ID}"
@@ -72,3 +74,16 @@ def test_the_tree_diff_is_dulwichs_tree_changes(acme_repo, tmp_path):
     assert [path for path, _old, _new in ours] == theirs and len(ours) == 4
     for path, old, new in ours:
         assert (old is None) == (path in {"automations/6502a07000000000000000ff.yaml"})
+
+
+def test_a_whole_tree_built_over_its_own_entries_reuses_the_subtrees_and_is_what_git_builds(acme_repo):
+    store = Store(acme_repo)
+    trees = store.git.trees
+    live = store.git.objects.read_commit(store.git.refs.read(LIVE)).tree
+    spec = {path: Existing(BLOB_MODE, blob) for path, _old, blob in trees.diff(None, live)}
+    assert trees.build(nest(spec), base=live) == live
+    renamed = {**spec, "pipelines/zz.yaml": spec.pop(next(p for p in spec if p.startswith("pipelines/")))}
+    rebuilt = trees.build(nest(renamed), base=live)
+    assert rebuilt != live
+    listing = git(acme_repo, "ls-tree", "-r", rebuilt).splitlines()
+    assert sorted(line.split("\t")[1] for line in listing) == sorted(renamed)

@@ -66,14 +66,38 @@ def test_a_change_that_keeps_size_and_mtime_is_still_seen(acme_repo, acme_dir):
     assert not result.skipped and "inquirie!" in git(acme_repo, "show", f"{LIVE}:{entity_path('pipelines', PIPELINE)}")
 
 
-def test_files_changed_just_before_the_cache_was_written_are_read_again(acme_repo, acme_dir, files_read):
-    for root, _dirs, names in os.walk(acme_dir):
+def set_mtimes(directory, mtime_ns: int) -> None:
+    for root, _dirs, names in os.walk(directory):
         for name in names:
-            os.utime(os.path.join(root, name))  # written just now: inside the racy window
+            os.utime(os.path.join(root, name), ns=(mtime_ns, mtime_ns))
+
+
+def entities_read(files_read: list[str]) -> list[str]:
+    return [path for path in files_read if "/stubs/" not in path and not path.endswith("org.yaml")]
+
+
+def test_files_written_after_the_reading_began_are_read_again(acme_repo, acme_dir, files_read):
+    set_mtimes(acme_dir, time.time_ns() + 5_000_000_000)  # younger than the first import's reading
     Store(acme_repo).import_org(str(acme_dir))
     files_read.clear()
     Store(acme_repo).import_org(str(acme_dir))
-    assert len(files_read) > 70  # nothing young was trusted
+    assert len(entities_read(files_read)) > 60  # nothing young was trusted
+
+
+def test_whole_second_timestamps_are_trusted_only_two_seconds_later(acme_repo, acme_dir, files_read):
+    set_mtimes(acme_dir, (time.time_ns() // 10**9 - 1) * 10**9)  # a coarse filesystem's "a second ago"
+    Store(acme_repo).import_org(str(acme_dir))
+    files_read.clear()
+    Store(acme_repo).import_org(str(acme_dir))
+    assert len(entities_read(files_read)) > 60
+
+
+def test_nanosecond_timestamps_are_trusted_a_tick_later(acme_repo, acme_dir, files_read):
+    set_mtimes(acme_dir, (time.time_ns() // 10**9 - 1) * 10**9 + 500_000_000)  # 0.5 to 1.5 s ago, ns precision
+    Store(acme_repo).import_org(str(acme_dir))
+    files_read.clear()
+    assert Store(acme_repo).import_org(str(acme_dir)).skipped
+    assert entities_read(files_read) == []
 
 
 def test_a_damaged_cache_is_rebuilt_and_lives_outside_every_ref(acme_repo, acme_dir, files_read):
