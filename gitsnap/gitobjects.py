@@ -8,6 +8,7 @@ run and no reader ever sees half an object.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import zlib
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from dulwich.errors import ObjectFormatException
 from dulwich.object_store import DiskObjectStore
 from dulwich.objects import Blob, Commit, ShaFile, Tag, hex_to_sha, object_class
-from dulwich.pack import write_pack
+from dulwich.pack import write_pack, write_pack_index_v2
 
 from .errors import NotFound, RepositoryError
 from .gitmessage import CommitInfo, Identity, TagInfo, parse_commit, parse_tag
@@ -243,6 +244,17 @@ class Objects:
         finally:
             for leftover in (temporary + ".pack", temporary + ".idx"):
                 _remove_quietly(leftover)
+
+    def add_pack(self, data: bytes, entries: list[tuple[bytes, int, int]]) -> None:
+        """Store a received pack whose sorted index ``entries`` are known: the pack, then its index."""
+        pack_dir = os.path.join(self._dir, "pack")
+        final = os.path.join(pack_dir, f"pack-{data[-20:].hex()}")
+        index = io.BytesIO()
+        write_pack_index_v2(index, entries, data[-20:])
+        with write_errors(self._git_dir):
+            os.makedirs(pack_dir, exist_ok=True)
+            write_file(final + ".pack", data, 0o444)
+            write_file(final + ".idx", index.getvalue(), 0o444)  # the index last: readers only see complete packs
 
     # --- for transports ---
 

@@ -8,6 +8,7 @@ URL; credentials never appear in it.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from dulwich.pack import DELTA_TYPES, PACK_SPOOL_FILE_MAX_SIZE, UnpackedObject, 
 from dulwich.repo import ParentsProvider
 
 from .errors import InvalidInput, NotFound, RepositoryError
+from .gitincoming import CorruptPack, index_pack
 from .gitmessage import one_line_problem
 from .gitstore import GitStore
 from .progress import Progress
@@ -236,10 +238,21 @@ class Transport:
                                    progress=self._remote_progress(), ref_prefix=[p.encode() for p in prefixes])
             if spool.tell():
                 spool.seek(0)
-                # a thin pack's deltas may be against objects we have: add_thin_pack completes them
-                pack = objects.add_thin_pack(spool.read, None, progress=self._remote_progress())
-                self._say(f"Received {len(pack)} objects from {self.url.location}\n")
+                self._say(f"Received {self._store_pack(spool.read())} objects from {self.url.location}\n")
         return remote_refs
+
+    def _store_pack(self, data: bytes) -> int:
+        """Index and store a received pack; the number of objects in it."""
+        try:
+            entries = index_pack(data)
+        except CorruptPack as error:
+            raise RepositoryError(f"the pack received from {self.url.location} is corrupt: {error}; nothing was "
+                                  "stored", title="Remote error") from None
+        if entries is None:  # thin: its deltas are against objects we have, and dulwich completes it with them
+            objects = self.store.objects.dulwich_store
+            return len(objects.add_thin_pack(io.BytesIO(data).read, None, progress=self._remote_progress()))
+        self.store.objects.add_pack(data, entries)
+        return len(entries)
 
     # --- errors ---
 

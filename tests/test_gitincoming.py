@@ -1,0 +1,104 @@
+"""The one-pass indexer of received packs: the index git writes for the same pack, thin packs left to
+dulwich, and a malformed pack refused with one line."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+
+import pytest
+
+from gitsnap import Store
+from gitsnap.gitincoming import CorruptPack, index_pack
+from tests.conftest import FIXTURES, all_refs, fsck, git
+
+PROMPT = "65f9b1c2e8a1d4e001a0b1c4"
+
+
+def packed(repo, *revisions: str, thin: bool = False) -> bytes:
+    """The pack ``git pack-objects`` makes of ``revisions`` (with deltas; ``thin``: against what ^rev excludes)."""
+    command = ["git", "--git-dir", str(repo), "pack-objects", "--stdout", "--revs", "--delta-base-offset"]
+    command += ["--thin"] if thin else []
+    revisions = revisions or tuple(git(repo, "for-each-ref", "--format=%(objectname)").split())
+    return subprocess.run(command, input="\n".join(revisions).encode() + b"\n", capture_output=True,
+                          check=True).stdout
+
+
+def write_history(repo):
+    """A repository whose prompt changed ten times a little: git deltifies the versions against each other."""
+    Store.init(repo)
+    with Store(repo) as store:
+        store.import_org(str(FIXTURES / "acme.json"))
+        for n in range(10):
+            store.create_prompt_version(PROMPT, text="Rules for the leasing team.\n" * 40 + f"Version {n}\n")
+    return repo
+
+
+@pytest.fixture
+def history(tmp_path):
+    repo = write_history(tmp_path / "history.git")
+    git(repo, "repack", "-adf", "--depth=50")
+    return repo
+
+
+def test_the_index_is_byte_for_byte_the_one_git_index_pack_writes(history, tmp_path):
+    data = packed(history)
+    (tmp_path / "git.pack").write_bytes(data)
+    subprocess.run(["git", "index-pack", str(tmp_path / "git.pack")], check=True, capture_output=True)
+    entries = index_pack(data)
+    assert entries is not None and len(entries) == int.from_bytes(data[8:12], "big")
+    deltas = subprocess.run(["git", "verify-pack", "-v", str(tmp_path / "git.idx")], capture_output=True,
+                            text=True, check=True).stdout
+    assert "chain length" in deltas  # the pack really holds deltas
+    target = Store.init(tmp_path / "target.git")
+    with Store(target.repo) as store:
+        store.git.objects.add_pack(data, entries)
+    (ours,) = (tmp_path / "target.git" / "objects" / "pack").glob("*.idx")
+    assert ours.read_bytes() == (tmp_path / "git.idx").read_bytes()
+
+
+def test_a_thin_pack_is_left_to_dulwich(tmp_path):
+    repo = write_history(tmp_path / "loose.git")  # loose objects: git deltifies against the excluded first version
+    tip = git(repo, "for-each-ref", "--format=%(objectname)", "refs/prompts").strip()
+    first = git(repo, "rev-list", "--reverse", tip).split()[0]
+    thin = packed(repo, tip, f"^{first}", thin=True)
+    assert index_pack(thin) is None
+    assert index_pack(packed(repo, tip, f"^{first}")) is not None  # the same without --thin
+
+
+def test_a_pull_over_git_daemon_stores_the_thin_pack_it_gets_and_stays_fsck_clean(new_remote, git_daemon, tmp_path):
+    source = write_history(tmp_path / "source.git")
+    remote = new_remote()
+    Store(source).push(git_daemon.url(remote.name))
+    Store.clone(git_daemon.url(remote.name), tmp_path / "copy.git")
+    fsck(tmp_path / "copy.git")
+    with Store(source) as store:
+        store.create_prompt_version(PROMPT, text="Rules for the leasing team.\n" * 40 + "Version 10\n")
+    Store(source).push(git_daemon.url(remote.name))
+    assert [u.status for u in Store(tmp_path / "copy.git").pull().refs if u.status != "up-to-date"] == ["updated"]
+    assert all_refs(tmp_path / "copy.git") == all_refs(source)
+    fsck(tmp_path / "copy.git")
+
+
+def with_checksum(body: bytes) -> bytes:
+    return body + hashlib.sha1(body).digest()
+
+
+@pytest.mark.parametrize("damage", ["flipped byte", "truncated", "not a pack", "garbage object", "extra bytes",
+                                    "count too high", "unknown type", "dangling offset delta"])
+def test_a_malformed_pack_is_one_corrupt_pack_error(history, damage):
+    data = packed(history)
+    body = data[:-20]
+    broken = {
+        "flipped byte": data[:100] + bytes([data[100] ^ 0xFF]) + data[101:],
+        "truncated": data[: len(data) // 2],
+        "not a pack": b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 40,
+        "garbage object": with_checksum(body[:12] + b"\x35" + b"\xff" * 30 + body[43:]),
+        "extra bytes": with_checksum(body + b"\x00" * 7),
+        "count too high": with_checksum(body[:8] + (int.from_bytes(body[8:12], "big") + 1).to_bytes(4, "big")
+                                        + body[12:]),
+        "unknown type": with_checksum(body[:12] + b"\x05" + body[13:]),
+        "dangling offset delta": with_checksum(body[:12] + b"\x65\x7f" + body[14:]),
+    }[damage]
+    with pytest.raises(CorruptPack):
+        index_pack(broken)
