@@ -9,8 +9,10 @@ URL; credentials never appear in it.
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import re
+from binascii import hexlify
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from dulwich.client import (
 from dulwich.config import ConfigFile
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, SendPackError
 from dulwich.object_store import MissingObjectFinder, ObjectStoreGraphWalker
-from dulwich.objects import ZERO_SHA, sha_to_hex
+from dulwich.objects import ZERO_SHA
 from dulwich.pack import DELTA_TYPES, PACK_SPOOL_FILE_MAX_SIZE, UnpackedObject, full_unpacked_object
 from dulwich.repo import ParentsProvider
 
@@ -305,23 +307,18 @@ def _pack_records(objects, have: set[bytes], want: set[bytes], progress) -> tupl
 
 def _copied_records(pack, todo: set[bytes]) -> Iterator[UnpackedObject]:
     """The whole objects of ``todo`` that ``pack`` holds, as copied records; each is taken out of ``todo``."""
+    entries = sorted((offset, sha) for sha, offset, _crc in pack.index.iterentries())
     path = pack.index.path.removesuffix(".idx") + ".pack"
-    offsets = {sha: offset for sha, offset, _crc in pack.index.iterentries() if sha_to_hex(sha) in todo}
-    if not offsets:
-        return
-    starts = sorted(offset for _sha, offset, _crc in pack.index.iterentries())
-    ends = dict(zip(starts, [*starts[1:], os.path.getsize(path) - 20]))  # the pack ends in a 20-byte checksum
-    with open(path, "rb") as data:
-        for sha, offset in sorted(offsets.items(), key=lambda item: item[1]):
-            data.seek(offset)
-            record = data.read(ends[offset] - offset)
-            kind = (record[0] >> 4) & 7
-            if kind in DELTA_TYPES:
-                continue
-            unpacked = UnpackedObject(kind, sha=sha)
-            unpacked.comp_chunks = [record]  # dulwich's writer sends comp_chunks as the whole record
-            todo.discard(sha_to_hex(sha))
-            yield unpacked
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        ends = [*(offset for offset, _sha in entries[1:]), len(data) - 20]  # a pack ends in a 20-byte checksum
+        for (offset, sha), end in zip(entries, ends):
+            hex_id = hexlify(sha)
+            kind = (data[offset] >> 4) & 7
+            if hex_id in todo and kind not in DELTA_TYPES:
+                unpacked = UnpackedObject(kind, sha=sha)
+                unpacked.comp_chunks = [data[offset:end]]  # dulwich's writer sends comp_chunks as the whole record
+                todo.discard(hex_id)
+                yield unpacked
 
 
 def _decode_refs(refs: dict[bytes, bytes | None]) -> dict[str, str]:
