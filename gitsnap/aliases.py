@@ -44,8 +44,7 @@ alias reads the tip of its ref and the version's commit: never the alias's histo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError, each_readable
 from .gitmessage import CommitInfo, Identity, check_one_line, format_message
@@ -114,8 +113,7 @@ def check_alias_name(name: object) -> str:
 # --- reading a move --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     """One commit of an alias ref, as its trailers say: where it moved the alias, or that it deleted it."""
 
     commit: CommitInfo

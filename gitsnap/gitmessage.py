@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from .errors import InvalidInput
 
@@ -75,8 +75,7 @@ def _name_of(character: str) -> str:
 # --- people and dates ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     name: str
     email: str
     time: int
@@ -152,8 +151,7 @@ def local_offset(seconds: int) -> int:
 # --- messages ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CommitInfo:
+class CommitInfo(NamedTuple):
     id: str
     tree: str
     parents: tuple[str, ...]
@@ -170,8 +168,7 @@ class CommitInfo:
         return parse_trailers(self.message)
 
 
-@dataclass(frozen=True)
-class TagInfo:
+class TagInfo(NamedTuple):
     id: str
     name: str
     target: str

@@ -37,8 +37,7 @@ import re
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .errors import Conflict, InvalidInput, RepositoryError
 from .gitobjects import write_errors
@@ -47,8 +46,7 @@ from .gitpacked import Packed, read_packed
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Patience:
+class Patience(NamedTuple):
     """How long a CAS loop keeps trying: attempts, how long a held lock is waited for, the sleep between tries."""
 
     attempts: int = 200

@@ -15,9 +15,8 @@ import re
 from binascii import hexlify
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from dulwich.client import (
@@ -51,8 +50,7 @@ FEW_OBJECTS = 1000  # below this, a push reads each object by id instead of pass
 # --- URLs ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Url:
+class Url(NamedTuple):
     """A remote's location, its credentials kept apart so they are never stored or printed."""
 
     location: str  # the URL or path, without credentials
@@ -132,8 +130,7 @@ def _strip(parts, port: int | None, keep_user: bool = False) -> str:
 # --- the transport ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PushOutcome:
+class PushOutcome(NamedTuple):
     """What the remote said about a push: per ref None (moved) or its error, and whether it was atomic."""
 
     statuses: dict[str, str | None]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import yamlio
 
@@ -34,8 +34,7 @@ TOP_LEVEL = (ORG_FILE, *ENTITY_COLLECTIONS, STUBS)
 ORG = "org"
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """What one file of the org tree holds: org.yaml, an entity, a stub's stub.yaml or one of its chats."""
 
     collection: str  # "org", an entity collection, or "stubs"

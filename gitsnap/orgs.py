@@ -12,7 +12,6 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import layout, yamlio
@@ -92,8 +91,7 @@ def _orgs_text(orgs: Collection[str]) -> str:
     return f"any of the orgs {', '.join(sorted(orgs))}" if orgs else "any of the orgs given (none)"
 
 
-@dataclass(frozen=True)
-class LiveChange:
+class LiveChange(NamedTuple):
     """What one commit on the live branch changed (``commit`` is the tip when nothing did)."""
 
     commit: str

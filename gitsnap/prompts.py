@@ -25,8 +25,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Collection
-from dataclasses import dataclass, replace
 from itertools import islice
+from typing import NamedTuple
 
 from . import layout, yamlio
 from .errors import InvalidInput, NotFound, RepositoryError
@@ -58,8 +58,7 @@ def prompt_ref(org: str, prompt_id: str) -> str:
     return f"{REFS_PREFIX}{org}/{prompt_id}"
 
 
-@dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(NamedTuple):
     """What a new version says about itself besides its text."""
 
     label: str | None = None
@@ -84,7 +83,7 @@ class Checkpoint:
                 values[field] = check_text(what, value).strip(" \t\r\n") or None
             else:
                 values[field] = check_one_line(what, value).strip(" \t") or None
-        return replace(self, **values)
+        return self._replace(**values)
 
     def message(self, number: int, prompt_id: str, org: str) -> str:
         trailers = [("Version", str(number))]

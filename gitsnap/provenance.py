@@ -16,7 +16,7 @@ snapshot tag does not strand the orgs applied from it or upgraded to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import NotFound, RepositoryError
 from .gitmessage import CommitInfo
@@ -24,8 +24,7 @@ from .gitstore import GitStore
 from .snapshots import SNAPSHOT_ID, Located, locate, read_snapshot
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(NamedTuple):
     """The latest commit along an org's first parents that names its base snapshot."""
 
     snapshot_id: str

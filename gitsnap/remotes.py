@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .aliases import REFS_PREFIX as ALIASES_PREFIX
 from .aliases import alias_name_problem, read_move
@@ -49,8 +49,7 @@ MOVED = ("created", "updated", "deleted")
 # --- which refs travel --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """The refs a push or pull carries: every gitsnap namespace, or one org's part of each."""
 
     org: str | None = None
@@ -141,8 +140,7 @@ def remove_remote(store: GitStore, name: str) -> RemoteResult:
     return RemoteResult(message=f"Removed remote {name}", name=name, url=url or "")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where a push or pull goes: a configured remote (``name``) or a URL given as is."""
 
     name: str | None

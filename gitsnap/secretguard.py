@@ -12,8 +12,7 @@ to a weak value by someone who only has the history.
 from __future__ import annotations
 
 import stat
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import layout, yamlio
 from .errors import InvalidInput
@@ -26,11 +25,10 @@ if TYPE_CHECKING:
 CONFIG_SECTION, CONFIG_KEY = (b"gitsnap",), b"fingerprintKey"
 
 
-@dataclass(frozen=True)
-class SecretPolicy:
+class SecretPolicy(NamedTuple):
     """What to do with a finding: refuse (the default), let it through by fingerprint, or redact it."""
 
-    allow: frozenset[str] = field(default_factory=frozenset)
+    allow: frozenset[str] = frozenset()
     redact: bool = False
 
 

@@ -32,10 +32,9 @@ import secrets
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import GitsnapError
 
@@ -47,8 +46,7 @@ BASIC = "basic auth credentials"
 Span = tuple[int, int, str]  # start, end, kind: where a secret sits in one string
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One secret in a value: where, what kind, a keyed fingerprint; never the secret, so it prints and logs safely."""
 
     field: str

@@ -16,7 +16,7 @@ import os
 import re
 import stat
 from collections.abc import Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import layout, yamlio
 from .errors import Conflict, InvalidInput, NotFound, RepositoryError, each_readable
@@ -57,8 +57,7 @@ NAME_MAX = 120
 DESCRIPTION_MAX = 500
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     """Where a snapshot's tag is: its org, id, ref and the tag object the ref holds."""
 
     org: str

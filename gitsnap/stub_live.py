@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import NotFound
 from .gitmessage import format_message
@@ -22,12 +21,11 @@ if TYPE_CHECKING:
     from .records import Stub
 
 
-@dataclass(frozen=True)
-class LiveStub:
+class LiveStub(NamedTuple):
     """A stub's state as blob ids: its ``stub.yaml`` and each chat's file, by chat name."""
 
     stub_blob: str
-    chats: dict[str, str] = field(default_factory=dict)
+    chats: dict[str, str]
 
 
 def read_live_stub(store: GitStore, tree: str, stubref: str) -> LiveStub | None:

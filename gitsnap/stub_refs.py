@@ -15,7 +15,7 @@ says exactly which chat states were saved with it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import yamlio
 from .errors import InvalidInput, NotFound, RepositoryError
@@ -31,8 +31,7 @@ CHAT_FILE = "chat.yaml"
 REFS_PREFIX = "refs/stubs/"
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(NamedTuple):
     """Which named snapshot of a stub: its type, its name and, for a GPT chat task, the chat."""
 
     type: str = STUB_TYPE
@@ -68,8 +67,7 @@ class Selector:
         return STUB_FILE if self.type == STUB_TYPE else CHAT_FILE
 
 
-@dataclass(frozen=True)
-class Saved:
+class Saved(NamedTuple):
     """A named snapshot's tip commit and what its trailers say."""
 
     ref: str
