@@ -11,6 +11,7 @@ platform's exports; the service's request bodies) and documents these shapes in 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime, timedelta
@@ -57,6 +58,8 @@ def require_identifier(what: str, value: str) -> None:
 
 def iso_utc(seconds: int | float) -> str:
     """``2026-05-15T09:00:00.000Z`` for a POSIX time; a time beyond year 1 to 9999 shows as the nearest end."""
+    if isinstance(seconds, int) and 0 <= seconds <= _LAST_SECOND:  # git's times: whole seconds since 1970
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(seconds))
     try:
         moment = _EPOCH + timedelta(seconds=seconds)
     except OverflowError:
@@ -65,6 +68,7 @@ def iso_utc(seconds: int | float) -> str:
 
 
 _EPOCH = datetime(1970, 1, 1)
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 
 # --- results ---------------------------------------------------------------------------------------
@@ -79,18 +83,13 @@ class Result:
     """A result: its fields in declaration order are its JSON document, unless a field says otherwise."""
 
     def __init__(self, **values: Any):
-        for item in fields(self):
-            if item.name in values:
-                value = values.pop(item.name)
-            elif item.default is not MISSING:
-                value = item.default
-            elif item.default_factory is not MISSING:
-                value = item.default_factory()
-            else:
-                raise TypeError(f"{type(self).__name__}: missing field {item.name!r}")
-            setattr(self, item.name, value)
-        if values:
-            raise TypeError(f"{type(self).__name__}: no field {', '.join(map(repr, values))}")
+        names, defaults, factories = _init_plan(type(self))
+        if unknown := values.keys() - names:
+            raise TypeError(f"{type(self).__name__}: no field {', '.join(sorted(unknown))}")
+        state = {**defaults, **{name: make() for name, make in factories.items() if name not in values}, **values}
+        if missing := names - state.keys():
+            raise TypeError(f"{type(self).__name__}: missing field {', '.join(sorted(missing))}")
+        self.__dict__.update(state)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and vars(other) == vars(self)
@@ -138,6 +137,14 @@ def _is_empty(value: Any) -> bool:
 
 def _is_none(value: Any) -> bool:
     return value is None
+
+
+@cache
+def _init_plan(cls: type) -> tuple[frozenset[str], dict[str, Any], dict[str, Callable[[], Any]]]:
+    """A result class's field names, default values and default factories."""
+    items = fields(cls)
+    return (frozenset(f.name for f in items), {f.name: f.default for f in items if f.default is not MISSING},
+            {f.name: f.default_factory for f in items if f.default_factory is not MISSING})
 
 
 @cache
