@@ -22,6 +22,7 @@ from dulwich.pack import write_pack, write_pack_index_v2
 
 from .errors import NotFound, RepositoryError
 from .gitmessage import CommitInfo, Identity, TagInfo, parse_commit, parse_tag
+from .gitpack import CorruptPack, PackReader
 
 PACK_THRESHOLD = 64  # at least this many new objects go into one pack, not loose files
 
@@ -33,11 +34,12 @@ class Objects:
         self._git_dir = git_dir
         self._dir = os.path.join(git_dir, "objects")
         self._store = DiskObjectStore(self._dir)
-        self._packs: list = []  # the packs seen last, tried first by raw()
+        self._packs: list[PackReader] = []  # the packs seen last, tried first by raw()
         # A dry run writes here instead of to disk, and every read sees it first.
         self._in_memory: dict[str, tuple[int, bytes]] | None = {} if in_memory else None
 
     def close(self) -> None:
+        self._use_packs([])
         self._store.close()
 
     # --- reading ---
@@ -66,16 +68,32 @@ class Objects:
         for pack in self._packs:
             try:
                 return pack.get_raw(binary)
-            except (KeyError, OSError):  # not there, or a pack removed since (git gc): rescan below
+            except KeyError:  # not in this pack
                 pass
+            except CorruptPack:  # dulwich's reader says what is wrong
+                return self._store.get_raw(binary)
         loose = self._read_loose(sha)
         if loose is not None:
             return loose
-        self._packs = self._store.packs
+        self._use_packs(self._store.packs)  # new packs since (a fetch, git gc), as git rescans
         try:
             return self._store.get_raw(binary)
         except KeyError:
             return None
+
+    def _use_packs(self, packs: list) -> None:
+        """Read ``packs`` (dulwich's) from now on; the readers of packs no longer there are closed."""
+        kept = {reader.index.path: reader for reader in self._packs}
+        readers = []
+        for pack in packs:
+            reader = kept.pop(pack.index.path, None)
+            try:
+                readers.append(reader or PackReader(pack))
+            except (OSError, ValueError):  # gone since the scan, or empty: dulwich's lookup deals with it
+                pass
+        for reader in kept.values():
+            reader.close()
+        self._packs = readers
 
     def _read_loose(self, sha: str) -> tuple[int, bytes] | None:
         """A loose object (zlib of ``<type> <size>\\0<contents>``) as (type number, contents), or None."""

@@ -34,8 +34,8 @@ from dulwich.pack import DELTA_TYPES, PACK_SPOOL_FILE_MAX_SIZE, UnpackedObject, 
 from dulwich.repo import ParentsProvider
 
 from .errors import InvalidInput, NotFound, RepositoryError
-from .gitincoming import CorruptPack, index_pack
 from .gitmessage import one_line_problem
+from .gitpack import CorruptPack, index_pack
 from .gitstore import GitStore
 from .progress import Progress
 

@@ -12,7 +12,7 @@ from tests.conftest import FIXTURES
 from tests.conftest import LEASING_PROMPT_ID as PROMPT
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gitsnap"
-GIT_LAYER = {"gitstore.py", "gitobjects.py", "gittrees.py", "gitrefs.py", "gitremote.py", "gitincoming.py"}
+GIT_LAYER = {"gitstore.py", "gitobjects.py", "gittrees.py", "gitrefs.py", "gitremote.py", "gitpack.py"}
 
 
 def imported_modules(path: Path) -> set[str]:

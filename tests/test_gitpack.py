@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from gitsnap import Store
-from gitsnap.gitincoming import CorruptPack, index_pack
+from gitsnap import Store, gitpack
+from gitsnap.gitpack import OFS_DELTA, REF_DELTA, CorruptPack, index_pack
 from tests.conftest import FIXTURES, all_refs, fsck, git
 
 PROMPT = "65f9b1c2e8a1d4e001a0b1c4"
@@ -102,3 +102,41 @@ def test_a_malformed_pack_is_one_corrupt_pack_error(history, damage):
     }[damage]
     with pytest.raises(CorruptPack):
         index_pack(broken)
+
+
+def object_kinds(data: bytes) -> set[int]:
+    """The type numbers of a pack's objects as stored (6: offset delta, 7: ref delta)."""
+    kinds, position, limit = set(), 12, len(data) - 20
+    for _ in range(int.from_bytes(data[8:12], "big")):
+        offset = position
+        kind, size, position = gitpack._object_header(data, position, limit)
+        if kind == OFS_DELTA:
+            _distance, position = gitpack._base_distance(data, position, limit)
+        position += 20 if kind == REF_DELTA else 0
+        _inflated, position = gitpack._inflate(memoryview(data), position, size, limit, offset)
+        kinds.add(kind)
+    return kinds
+
+
+def every_object(repo) -> list[str]:
+    listing = git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
+    return listing.split()
+
+
+@pytest.mark.parametrize("offsets", [True, False], ids=["offset deltas", "ref deltas"])
+def test_the_pack_reader_reads_every_deltified_object_as_git_does(history, tmp_path, offsets):
+    target = tmp_path / "target.git"
+    Store.init(target)
+    data = subprocess.run(["git", "--git-dir", str(history), "pack-objects", "--stdout", "--all", "--revs",
+                           *(["--delta-base-offset"] if offsets else [])], input=b"", capture_output=True,
+                          check=True).stdout
+    subprocess.run(["git", "--git-dir", str(target), "index-pack", "--stdin"], input=data, check=True,
+                   capture_output=True)
+    assert (OFS_DELTA if offsets else REF_DELTA) in object_kinds(data)
+    assert (REF_DELTA if offsets else OFS_DELTA) not in object_kinds(data)
+    with Store(target) as store:
+        for sha in every_object(target):
+            kind, contents = store.git.objects.raw(sha)
+            assert contents == subprocess.run(["git", "--git-dir", str(target), "cat-file",
+                                               {1: "commit", 2: "tree", 3: "blob", 4: "tag"}[kind], sha],
+                                              capture_output=True, check=True).stdout

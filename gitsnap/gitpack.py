@@ -1,15 +1,18 @@
-"""A pack received from a remote, checked and indexed in one pass over its bytes.
+"""Pack files: objects read by id with one inflate each, and a received pack indexed in one pass.
 
-dulwich's indexer (``add_pack``/``add_thin_pack``) inflates each object about four times on its way
-to the index (to find where it ends, to hash it, again for each delta chain): most of a clone's
-time. Here each object is inflated once, its delta applied to its base's contents (kept from the
-same pass), and its id, offset and CRC written to a version 2 index with dulwich's own writer. A
-thin pack (a delta against an object the pack does not hold) is left to dulwich, which completes it.
+dulwich's pack reader inflates an object through a Python loop over chunks, and its indexer
+(``add_pack``/``add_thin_pack``) inflates each object about four times on its way to the index (to
+find where it ends, to hash it, again for each delta chain): most of a version listing's and of a
+clone's time. Here each object is inflated once, from the pack mapped into memory, and a delta is
+applied (dulwich's C ``apply_delta``) to its base, kept from recent reads or from the same pass.
+dulwich still finds an id's offset (its index reader bisects in C) and writes the version 2 index.
+A thin pack (a delta against an object the pack does not hold) is left to dulwich, which completes it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import zlib
 from dataclasses import dataclass
 
@@ -136,10 +139,7 @@ def _resolve(deltas: list[_Delta], contents: dict[int, tuple[int, bytes]],
                 still.append(delta)
                 continue
             kind, base = contents[base_offset]
-            try:
-                result = b"".join(apply_delta(base, delta.delta))
-            except (ApplyDeltaError, ValueError, IndexError) as error:
-                raise CorruptPack(f"delta at offset {delta.offset} does not apply ({error})") from None
+            result = _applied(base, delta.delta, delta.offset)
             sha = _object_id(kind, result)
             contents[delta.offset] = (kind, result)
             offsets[sha] = delta.offset
@@ -150,3 +150,62 @@ def _resolve(deltas: list[_Delta], contents: dict[int, tuple[int, bytes]],
             return None  # thin: its bases are objects the receiver already has
         waiting = still
     return resolved
+
+
+class PackReader:
+    """One pack's objects by binary id: its index (dulwich's) and its data, mapped once."""
+
+    CACHED = 256  # objects resolved lately, by offset: the bases of the next deltas of a walk through history
+
+    def __init__(self, pack):
+        self.index = pack.index
+        with open(pack.index.path.removesuffix(".idx") + ".pack", "rb") as handle:
+            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self._view = memoryview(self._data)
+        self._recent: dict[int, tuple[int, bytes]] = {}
+
+    def close(self) -> None:
+        self._view.release()
+        self._data.close()
+
+    def get_raw(self, sha: bytes) -> tuple[int, bytes]:
+        """(type number, contents) of an object by binary id; KeyError when the pack does not hold it."""
+        return self._at(self.index.object_offset(sha))
+
+    def _at(self, offset: int) -> tuple[int, bytes]:
+        """The object at ``offset``: its delta chain walked down to a whole object, then applied back up."""
+        deltas: list[tuple[int, bytes]] = []
+        limit = len(self._data) - 20
+        while (found := self._recent.get(offset)) is None:
+            kind, size, position = _object_header(self._data, offset, limit)
+            if kind == OFS_DELTA:
+                distance, position = _base_distance(self._data, position, limit)
+                base = offset - distance
+            elif kind == REF_DELTA:
+                base, position = self.index.object_offset(self._data[position:position + 20]), position + 20
+            elif kind not in TYPE_NAMES:
+                raise CorruptPack(f"object at offset {offset} has unknown type {kind}")
+            inflated, _end = _inflate(self._view, position, size, limit, offset)
+            if kind in TYPE_NAMES:
+                found = self._remember(offset, (kind, inflated))
+                break
+            if base >= offset or len(deltas) > 10_000:
+                raise CorruptPack(f"delta at offset {offset} has a base that is not before it")
+            deltas.append((offset, inflated))
+            offset = base
+        for delta_offset, delta in reversed(deltas):
+            found = self._remember(delta_offset, (found[0], _applied(found[1], delta, delta_offset)))
+        return found
+
+    def _remember(self, offset: int, value: tuple[int, bytes]) -> tuple[int, bytes]:
+        if len(self._recent) >= self.CACHED:
+            del self._recent[next(iter(self._recent))]
+        self._recent[offset] = value
+        return value
+
+
+def _applied(base: bytes, delta: bytes, offset: int) -> bytes:
+    try:
+        return b"".join(apply_delta(base, delta))
+    except (ApplyDeltaError, ValueError, IndexError) as error:
+        raise CorruptPack(f"delta at offset {offset} does not apply ({error})") from None
