@@ -155,7 +155,7 @@ def _resolve(deltas: list[_Delta], contents: dict[int, tuple[int, bytes]],
 class PackReader:
     """One pack's objects by binary id: its index (dulwich's) and its data, mapped once."""
 
-    CACHED = 256  # objects resolved lately, by offset: the bases of the next deltas of a walk through history
+    CACHE_BYTES = 16 * 2**20  # objects resolved lately, by offset: the bases of the next deltas of a walk
 
     def __init__(self, pack):
         self.index = pack.index
@@ -163,6 +163,7 @@ class PackReader:
             self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         self._view = memoryview(self._data)
         self._recent: dict[int, tuple[int, bytes]] = {}
+        self._recent_bytes = 0
 
     def close(self) -> None:
         self._view.release()
@@ -181,6 +182,8 @@ class PackReader:
             if kind == OFS_DELTA:
                 distance, position = _base_distance(self._data, position, limit)
                 base = offset - distance
+                if not 12 <= base < offset:
+                    raise CorruptPack(f"delta at offset {offset} has a base outside the pack")
             elif kind == REF_DELTA:
                 base, position = self.index.object_offset(self._data[position:position + 20]), position + 20
             elif kind not in TYPE_NAMES:
@@ -189,8 +192,8 @@ class PackReader:
             if kind in TYPE_NAMES:
                 found = self._remember(offset, (kind, inflated))
                 break
-            if base >= offset or len(deltas) > 10_000:
-                raise CorruptPack(f"delta at offset {offset} has a base that is not before it")
+            if len(deltas) > 10_000:  # git's deepest chains are 4,095; a longer one is a loop
+                raise CorruptPack(f"delta chain at offset {offset} does not end")
             deltas.append((offset, inflated))
             offset = base
         for delta_offset, delta in reversed(deltas):
@@ -198,9 +201,11 @@ class PackReader:
         return found
 
     def _remember(self, offset: int, value: tuple[int, bytes]) -> tuple[int, bytes]:
-        if len(self._recent) >= self.CACHED:
-            del self._recent[next(iter(self._recent))]
-        self._recent[offset] = value
+        if len(value[1]) <= self.CACHE_BYTES // 16:
+            while self._recent and self._recent_bytes + len(value[1]) > self.CACHE_BYTES:
+                self._recent_bytes -= len(self._recent.pop(next(iter(self._recent)))[1])
+            self._recent[offset] = value
+            self._recent_bytes += len(value[1])
         return value
 
 

@@ -75,7 +75,8 @@ _LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 
 # Every result class: a dataclass for its fields (``fields``, ``replace``), with Result's own __init__, __eq__
-# and __repr__: dataclass would write and compile three methods per class, a fifth of a short command's start.
+# and __repr__: dataclass would write and compile three methods for each of these classes, doubling the
+# module's import (9 ms more at every command's start).
 result = dataclass(init=False, repr=False, eq=False)
 
 

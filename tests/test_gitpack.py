@@ -140,3 +140,16 @@ def test_the_pack_reader_reads_every_deltified_object_as_git_does(history, tmp_p
             assert contents == subprocess.run(["git", "--git-dir", str(target), "cat-file",
                                                {1: "commit", 2: "tree", 3: "blob", 4: "tag"}[kind], sha],
                                               capture_output=True, check=True).stdout
+
+
+def test_the_readers_cache_of_bases_stays_within_its_budget_and_reads_stay_right(history):
+    with Store(history) as store:
+        objects = store.git.objects
+        expected = {sha: objects.raw(sha) for sha in every_object(history)}
+        (reader,) = objects._packs
+        reader.CACHE_BYTES = 4096  # smaller than a few versions of the prompt: bases are evicted and read again
+        reader._recent.clear()
+        reader._recent_bytes = 0
+        for sha, value in expected.items():
+            assert reader.get_raw(bytes.fromhex(sha)) == value
+            assert reader._recent_bytes == sum(len(v[1]) for v in reader._recent.values()) <= 4096
