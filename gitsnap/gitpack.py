@@ -22,6 +22,8 @@ from dulwich.pack import apply_delta
 OFS_DELTA, REF_DELTA = 6, 7
 TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
 _SLACK = 64  # bytes beyond an object's size that its deflated form may take (headers, stored blocks)
+PACK_MAX = 64 * 2**20  # a larger received pack is left to dulwich's indexer, which streams it from disk
+INFLATED_MAX = 256 * 2**20  # so is one whose objects inflate to more (every object is held until the end)
 
 
 class CorruptPack(ValueError):
@@ -37,17 +39,24 @@ class _Delta:
 
 
 def index_pack(data: bytes) -> list[tuple[bytes, int, int]] | None:
-    """(binary id, offset, CRC32) of every object of a pack, sorted, or None for a thin pack; CorruptPack if malformed."""
+    """(binary id, offset, CRC32) of every object of a pack, sorted; CorruptPack if malformed.
+
+    None: a pack for dulwich's indexer, thin (deltas against objects it does not hold) or too large
+    to hold inflated in memory (``INFLATED_MAX``).
+    """
     if len(data) < 32 or data[:4] != b"PACK" or int.from_bytes(data[4:8], "big") not in (2, 3):
         raise CorruptPack("no pack header")
     if hashlib.sha1(memoryview(data)[:-20]).digest() != data[-20:]:
         raise CorruptPack("its checksum does not match its contents")
     count, view, limit = int.from_bytes(data[8:12], "big"), memoryview(data), len(data) - 20
     contents: dict[int, tuple[int, bytes]] = {}  # offset -> (type, contents), for the deltas' bases
-    entries, deltas, position = [], [], 12
+    entries, deltas, position, inflated_total = [], [], 12, 0
     for _ in range(count):
         offset = position
         kind, size, position = _object_header(data, position, limit)
+        inflated_total += size
+        if inflated_total > INFLATED_MAX:
+            return None
         if kind == OFS_DELTA:
             distance, position = _base_distance(data, position, limit)
             base: int | bytes = offset - distance
@@ -64,7 +73,7 @@ def index_pack(data: bytes) -> list[tuple[bytes, int, int]] | None:
             entries.append((_object_id(kind, inflated), offset, crc))
     if position != limit:
         raise CorruptPack(f"{limit - position} bytes after its {count} objects")
-    resolved = _resolve(deltas, contents, {sha: offset for sha, offset, _crc in entries})
+    resolved = _resolve(deltas, contents, {sha: offset for sha, offset, _crc in entries}, inflated_total)
     if resolved is None:
         return None
     entries = sorted(entries + resolved)
@@ -127,9 +136,10 @@ def _object_id(kind: int, contents: bytes) -> bytes:
     return digest.digest()
 
 
-def _resolve(deltas: list[_Delta], contents: dict[int, tuple[int, bytes]],
-             offsets: dict[bytes, int]) -> list[tuple[bytes, int, int]] | None:
-    """Apply each delta to its base (bases may be deltas themselves); None when a base is not in the pack."""
+def _resolve(deltas: list[_Delta], contents: dict[int, tuple[int, bytes]], offsets: dict[bytes, int],
+             inflated_total: int) -> list[tuple[bytes, int, int]] | None:
+    """Apply each delta to its base (bases may be deltas themselves); None when a base is not in the pack
+    or the objects would take more than ``INFLATED_MAX``."""
     resolved, waiting = [], deltas
     while waiting:
         still = []
@@ -140,6 +150,9 @@ def _resolve(deltas: list[_Delta], contents: dict[int, tuple[int, bytes]],
                 continue
             kind, base = contents[base_offset]
             result = _applied(base, delta.delta, delta.offset)
+            inflated_total += len(result)
+            if inflated_total > INFLATED_MAX:
+                return None
             sha = _object_id(kind, result)
             contents[delta.offset] = (kind, result)
             offsets[sha] = delta.offset

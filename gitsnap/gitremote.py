@@ -8,7 +8,6 @@ URL; credentials never appear in it.
 
 from __future__ import annotations
 
-import io
 import mmap
 import os
 import re
@@ -35,7 +34,7 @@ from dulwich.repo import ParentsProvider
 
 from .errors import InvalidInput, NotFound, RepositoryError
 from .gitmessage import one_line_problem
-from .gitpack import CorruptPack, index_pack
+from .gitpack import PACK_MAX, CorruptPack, index_pack
 from .gitstore import GitStore
 from .progress import Progress
 
@@ -236,22 +235,27 @@ class Transport:
             self.client.fetch_pack(self.path.encode(), determine_wants, walker, spool.write,
                                    progress=self._remote_progress(), ref_prefix=[p.encode() for p in prefixes])
             if spool.tell():
-                spool.seek(0)
-                self._say(f"Received {self._store_pack(spool.read())} objects from {self.url.location}\n")
+                self._say(f"Received {self._store_pack(spool)} objects from {self.url.location}\n")
         return remote_refs
 
-    def _store_pack(self, data: bytes) -> int:
-        """Index and store a received pack; the number of objects in it."""
-        try:
-            entries = index_pack(data)
-        except CorruptPack as error:
-            raise RepositoryError(f"the pack received from {self.url.location} is corrupt: {error}; nothing was "
-                                  "stored", title="Remote error") from None
-        if entries is None:  # thin: its deltas are against objects we have, and dulwich completes it with them
-            objects = self.store.objects.dulwich_store
-            return len(objects.add_thin_pack(io.BytesIO(data).read, None, progress=self._remote_progress()))
-        self.store.objects.add_pack(data, entries)
-        return len(entries)
+    def _store_pack(self, spool: SpooledTemporaryFile) -> int:
+        """Index and store the received pack in ``spool``; the number of objects in it."""
+        size = spool.tell()
+        spool.seek(0)
+        if size <= PACK_MAX:
+            data = spool.read()
+            try:
+                entries = index_pack(data)
+            except CorruptPack as error:
+                raise RepositoryError(f"the pack received from {self.url.location} is corrupt: {error}; nothing was "
+                                      "stored", title="Remote error") from None
+            if entries is not None:
+                self.store.objects.add_pack(data, entries)
+                return len(entries)
+            spool.seek(0)
+        # thin (deltas against objects we have, which dulwich adds to it) or large (dulwich streams it)
+        objects = self.store.objects.dulwich_store
+        return len(objects.add_thin_pack(spool.read, None, progress=self._remote_progress()))
 
     # --- errors ---
 

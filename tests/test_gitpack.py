@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from gitsnap import Store, gitpack
+from gitsnap import Store, gitpack, gitremote
 from gitsnap.gitpack import OFS_DELTA, REF_DELTA, CorruptPack, index_pack
 from tests.conftest import FIXTURES, all_refs, fsck, git
 
@@ -153,3 +153,21 @@ def test_the_readers_cache_of_bases_stays_within_its_budget_and_reads_stay_right
         for sha, value in expected.items():
             assert reader.get_raw(bytes.fromhex(sha)) == value
             assert reader._recent_bytes == sum(len(v[1]) for v in reader._recent.values()) <= 4096
+
+
+def test_a_pack_that_would_inflate_past_the_budget_is_left_to_dulwich(history, monkeypatch):
+    data = packed(history)
+    assert index_pack(data) is not None
+    monkeypatch.setattr(gitpack, "INFLATED_MAX", 1000)
+    assert index_pack(data) is None
+
+
+def test_a_large_received_pack_is_streamed_to_dulwichs_indexer_and_the_clone_is_whole(new_remote, git_daemon,
+                                                                                    tmp_path, monkeypatch):
+    source = write_history(tmp_path / "source.git")
+    remote = new_remote()
+    Store(source).push(git_daemon.url(remote.name))
+    monkeypatch.setattr(gitremote, "PACK_MAX", 0)  # every pack is "large"
+    Store.clone(git_daemon.url(remote.name), tmp_path / "copy.git")
+    assert all_refs(tmp_path / "copy.git") == all_refs(source)
+    fsck(tmp_path / "copy.git")
