@@ -31,7 +31,8 @@ def list_prompt_aliases(prompt_id: PromptId, caller: Authorized, stores: Reposit
     return reply(store.list_prompt_aliases(prompt_id, org=prompt_org(store, caller, prompt_id, org_id)))
 
 
-@router.put("/{promptId}/aliases/{alias}", response_model=documented(AliasSetResult), summary="Point an alias at a version")
+@router.put("/{promptId}/aliases/{alias}", response_model=documented(AliasSetResult),
+            summary="Point an alias at a version")
 def set_prompt_alias(prompt_id: PromptId, alias: AliasName, body: AliasSet, caller: Authorized, stores: Repository,
                      request: Request, org_id: OrgQuery = None) -> Response:
     """Move the alias to ``version`` (a number, ``latest`` or another alias); already there is a no-op with
@@ -56,7 +57,8 @@ def delete_prompt_alias(prompt_id: PromptId, alias: AliasName, caller: Authorize
                                            reason=body.reason if body else None, user_id=caller.acting_user(None)))
 
 
-@router.get("/{promptId}/aliases/{alias}/history", response_model=documented(AliasHistory), summary="Every move of an alias")
+@router.get("/{promptId}/aliases/{alias}/history", response_model=documented(AliasHistory),
+            summary="Every move of an alias")
 def prompt_alias_history(prompt_id: PromptId, alias: AliasName, caller: Authorized, stores: Repository,
                          org_id: OrgQuery = None) -> Response:
     store = stores.here()

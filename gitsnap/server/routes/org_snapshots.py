@@ -49,8 +49,10 @@ def delete_snapshot(snapshot_id: SnapshotId, caller: Authorized, stores: Reposit
     return reply(stores.here().delete_snapshot(snapshot_id, among=caller.orgs))
 
 
-@router.post("/{id}/apply", status_code=201, response_model=documented(ApplyResult), summary="Apply a snapshot to an org",
-             responses={200: {"model": documented(ApplyResult), "description": "An existing org's config replaced (or unchanged)"}})
+@router.post("/{id}/apply", status_code=201, response_model=documented(ApplyResult),
+             summary="Apply a snapshot to an org",
+             responses={200: {"model": documented(ApplyResult),
+                             "description": "An existing org's config replaced (or unchanged)"}})
 def apply_snapshot(snapshot_id: SnapshotId, body: SnapshotApply, caller: Authorized, stores: Repository) -> Response:
     """Onboard a new org from the snapshot's config (201), or replace an existing org's (replaceConfig, 200).
 

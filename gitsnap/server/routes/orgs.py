@@ -40,7 +40,8 @@ def _is_json(content_type: str | None) -> bool:
     return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
 
 
-@router.put("/{orgId}", response_model=documented(ImportResult), openapi_extra=EXPORT_BODY, summary="Import an org's export")
+@router.put("/{orgId}", response_model=documented(ImportResult), openapi_extra=EXPORT_BODY,
+            summary="Import an org's export")
 def import_org(org_id: OrgId, caller: Authorized, document: Annotated[bytes, Depends(export_bytes)],
                stores: Repository) -> Response:
     """Replace the org's live state with a platform export (the one-document form); ``skipped`` when unchanged.

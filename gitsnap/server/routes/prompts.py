@@ -46,7 +46,8 @@ def list_prompt_versions(prompt_id: PromptId, caller: Authorized, stores: Reposi
     return reply(store.list_prompt_versions(prompt_id, org=org))
 
 
-@router.get("/{promptId}/versions/{n}", response_model=documented(PromptVersionDetail), summary="Show one version with its text")
+@router.get("/{promptId}/versions/{n}", response_model=documented(PromptVersionDetail),
+            summary="Show one version with its text")
 def show_prompt_version(prompt_id: PromptId, number: Number, caller: Authorized, stores: Repository,
                  org_id: OrgQuery = None) -> Response:
     store = stores.here()

@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api/stubs", tags=["Stubs"], route_class=TokenFirstRo
 Stubref = Annotated[str, Path()]
 
 
-@router.post("/{stubref}/snapshots", status_code=201, response_model=documented(StubSnapshotResult), summary="Snapshot Save")
+@router.post("/{stubref}/snapshots", status_code=201, response_model=documented(StubSnapshotResult),
+             summary="Snapshot Save")
 def save_stub_snapshot(stubref: Stubref, body: StubSnapshotCreate, caller: Authorized, stores: Repository,
                   org_id: OrgQuery = None) -> Response:
     """Save the stub (with all or chosen chats as child snapshots) or one GPT chat task under a name; saving
