@@ -96,7 +96,7 @@ class Result:
         return type(other) is type(self) and vars(other) == vars(self)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in vars(self).items())})"
+        return f"{type(self).__name__}({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in fields(self))})"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document ``--json`` prints and the service answers (JSON types only)."""
