@@ -42,17 +42,18 @@ class StatCache:
         try:
             with open(self.path, "rb") as handle:
                 stored = json.loads(handle.read())
-            if stored.get("root") == self.root:
-                self.entries = stored["entries"]
-                self._stored_reading_from_ns = stored["reading_from_ns"]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            entries, reading_from_ns = stored["entries"], stored["reading_from_ns"]
+            if stored["root"] == self.root and isinstance(entries, dict) and type(reading_from_ns) is int:
+                self.entries, self._stored_reading_from_ns = entries, reading_from_ns
+        except (OSError, ValueError, KeyError, TypeError):
             pass  # no cache yet, or one this version cannot read: it is rebuilt
 
     def blob(self, path: str, stat: os.stat_result) -> str | None:
         """The blob id of ``path`` when its stat data is what was recorded, and old enough to trust."""
         entry = self.entries.get(path)
         tick = COARSE_TICK_NS if stat.st_mtime_ns % 1_000_000_000 == 0 else FINE_TICK_NS
-        if entry is None or entry[:4] != _key(stat) or stat.st_mtime_ns >= self._stored_reading_from_ns - tick:
+        if (not isinstance(entry, list) or len(entry) != 5 or entry[:4] != _key(stat)
+                or stat.st_mtime_ns >= self._stored_reading_from_ns - tick):
             return None
         return entry[4]
 

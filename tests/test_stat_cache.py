@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -112,3 +113,24 @@ def test_a_damaged_cache_is_rebuilt_and_lives_outside_every_ref(acme_repo, acme_
     assert [p for p in files_read if "/stubs/" not in p and not p.endswith("org.yaml")] == []
     assert all_refs(acme_repo) == refs and all("stat-cache" not in ref for ref in refs)
     fsck(acme_repo)
+
+
+DAMAGES = {
+    "not a mapping": lambda stored: [],
+    "entries not a mapping": lambda stored: {**stored, "entries": []},
+    "time not a number": lambda stored: {**stored, "reading_from_ns": "soon"},
+    "an entry a number": lambda stored: {**stored, "entries": {path: 5 for path in stored["entries"]}},
+    "entries cut short": lambda stored: {**stored, "entries": {p: e[:2] for p, e in stored["entries"].items()}},
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_cache_of_the_wrong_shape_is_ignored_and_rebuilt(acme_repo, acme_dir, files_read, damage):
+    age(acme_dir)
+    Store(acme_repo).import_org(str(acme_dir))
+    (cache,) = (acme_repo / "gitsnap" / "stat-cache").iterdir()
+    cache.write_text(json.dumps(DAMAGES[damage](json.loads(cache.read_bytes()))))
+    assert Store(acme_repo).import_org(str(acme_dir)).skipped
+    files_read.clear()
+    assert Store(acme_repo).import_org(str(acme_dir)).skipped
+    assert entities_read(files_read) == []  # rebuilt, and trusted again
