@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import zlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dulwich.errors import ApplyDeltaError
 from dulwich.pack import apply_delta
@@ -30,8 +30,7 @@ class CorruptPack(ValueError):
     """The bytes are not a well-formed pack (the message says where)."""
 
 
-@dataclass
-class _Delta:
+class _Delta(NamedTuple):
     offset: int
     crc: int
     base: int | bytes  # the base's offset (OFS_DELTA) or binary id (REF_DELTA)
