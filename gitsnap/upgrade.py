@@ -82,7 +82,8 @@ class UpgradedOrg(Result):
     status: Status
     from_snapshot_id: str | None = renamed("fromSnapshotId", default=None)
     commit: str
-    summary: dict[str, MergeSummary] = field(default_factory=dict)  # per collection, what the merge does (or would do) to ours
+    # per collection, what the merge does (or would do) to ours
+    summary: dict[str, MergeSummary] = field(default_factory=dict)
     conflicts: list[MergeConflict] = field(default_factory=list)  # left open: nothing was written for the org
     resolved: list[MergeConflict] = field(default_factory=list)  # answered by --resolve or --strategy
 
