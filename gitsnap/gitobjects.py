@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import io
 import os
-import random
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-
-from dulwich.errors import ObjectFormatException
-from dulwich.object_store import DiskObjectStore
-from dulwich.objects import Blob, Commit, ShaFile, Tag, hex_to_sha, object_class
-from dulwich.pack import write_pack, write_pack_index_v2
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .errors import NotFound, RepositoryError
 from .gitmessage import CommitInfo, Identity, TagInfo, parse_commit, parse_tag
-from .gitpack import CorruptPack, PackReader
+from .gitpack import BLOB, COMMIT, TAG, TYPE_NUMBERS, CorruptPack, PackReader, object_id
+
+if TYPE_CHECKING:  # dulwich's object store and object classes are imported where objects are written
+    from dulwich.object_store import DiskObjectStore
+    from dulwich.objects import Commit, ShaFile
 
 PACK_THRESHOLD = 64  # at least this many new objects go into one pack, not loose files
 
@@ -33,14 +33,22 @@ class Objects:
     def __init__(self, git_dir: str, in_memory: bool = False):
         self._git_dir = git_dir
         self._dir = os.path.join(git_dir, "objects")
-        self._store = DiskObjectStore(self._dir)
         self._packs: list[PackReader] = []  # the packs seen last, tried first by raw()
         # A dry run writes here instead of to disk, and every read sees it first.
         self._in_memory: dict[str, tuple[int, bytes]] | None = {} if in_memory else None
 
+    @cached_property
+    def _store(self) -> DiskObjectStore:
+        """dulwich's object store: for writing, and for what the readers here leave to it (alternates, a
+        version 1 pack index, a corrupt pack's error)."""
+        from dulwich.object_store import DiskObjectStore
+
+        return DiskObjectStore(self._dir)
+
     def close(self) -> None:
         self._use_packs([])
-        self._store.close()
+        if "_store" in self.__dict__:
+            self._store.close()
 
     # --- reading ---
 
@@ -55,45 +63,76 @@ class Objects:
     def find_raw(self, sha: str) -> tuple[int, bytes] | None:
         """An object's type number and contents by its trusted id, not re-hashed (git does not either); None if absent.
 
-        Tried in turn: the packs seen last, the loose object, then (like git) a rescan of the packs.
-        This is several times faster than dulwich's lookup, which lists the pack directory and parses
-        every object, on walks of thousands of objects.
+        Tried in turn: the packs seen last, the loose object, then (like git) a rescan of the packs,
+        and last dulwich's lookup (alternates, indexes these readers leave to it). This is several
+        times faster than dulwich's lookup, which parses every object, on walks of thousands of objects.
         """
         if self._in_memory and sha in self._in_memory:
             return self._in_memory[sha]
         try:
-            binary = hex_to_sha(sha.encode("ascii"))
-        except (ValueError, UnicodeEncodeError):
-            raise RepositoryError(f"{sha!r} is not an object id") from None
-        for pack in self._packs:
-            try:
-                return pack.get_raw(binary)
-            except KeyError:  # not in this pack
-                pass
-            except CorruptPack:  # dulwich's reader says what is wrong
-                return self._store.get_raw(binary)
-        loose = self._read_loose(sha)
-        if loose is not None:
-            return loose
-        self._use_packs(self._store.packs)  # new packs since (a fetch, git gc), as git rescans
+            binary = bytes.fromhex(sha)
+        except (ValueError, TypeError):
+            binary = b""
+        if len(binary) != 20 or len(sha) != 40:  # fromhex skips spaces
+            raise RepositoryError(f"{sha!r} is not an object id")
+        try:
+            found = self._from_packs(binary)
+            if found is None:
+                found = self._read_loose(sha)
+            if found is None and self._use_packs(self._pack_names()):  # new packs since (a fetch, git gc)
+                found = self._from_packs(binary)
+        except CorruptPack:  # dulwich's reader says what is wrong
+            return self._store.get_raw(binary)
+        if found is not None:
+            return found
         try:
             return self._store.get_raw(binary)
         except KeyError:
             return None
 
-    def _use_packs(self, packs: list) -> None:
-        """Read ``packs`` (dulwich's) from now on; the readers of packs no longer there are closed."""
-        kept = {reader.index.path: reader for reader in self._packs}
-        readers = []
-        for pack in packs:
-            reader = kept.pop(pack.index.path, None)
+    def _from_packs(self, binary: bytes) -> tuple[int, bytes] | None:
+        for pack in self._packs:
             try:
-                readers.append(reader or PackReader(pack))
-            except (OSError, ValueError):  # gone since the scan, or empty: dulwich's lookup deals with it
+                return pack.get_raw(binary)
+            except KeyError:  # not in this pack
                 pass
+        return None
+
+    def _pack_names(self) -> list[str]:
+        """The packs of the repository, as paths without ``.idx``/``.pack``; newest first, as git tries them."""
+        directory = os.path.join(self._dir, "pack")
+        try:
+            entries = {entry.name: entry for entry in os.scandir(directory)}
+        except OSError:  # no pack directory yet
+            return []
+        names = []
+        for name, entry in entries.items():
+            if name.startswith("pack-") and name.endswith(".idx") and f"{name[:-4]}.pack" in entries:
+                try:
+                    names.append((entry.stat().st_mtime_ns, os.path.join(directory, name[:-4])))
+                except OSError:  # removed since the listing
+                    pass
+        return [path for _mtime, path in sorted(names, reverse=True)]
+
+    def _use_packs(self, bases: list[str]) -> bool:
+        """Read the packs ``bases`` from now on (closing the readers of packs no longer there); whether any is new.
+
+        A pack these readers cannot take (a version 1 index, an empty file) is left to dulwich's lookup.
+        """
+        kept = {reader.base: reader for reader in self._packs}
+        readers, new = [], False
+        for base in bases:
+            reader = kept.pop(base, None)
+            if reader is None:
+                try:
+                    reader, new = PackReader(base), True
+                except (OSError, ValueError):
+                    continue
+            readers.append(reader)
         for reader in kept.values():
             reader.close()
         self._packs = readers
+        return new
 
     def _read_loose(self, sha: str) -> tuple[int, bytes] | None:
         """A loose object (zlib of ``<type> <size>\\0<contents>``) as (type number, contents), or None."""
@@ -105,10 +144,10 @@ class Objects:
         except zlib.error:
             raise RepositoryError(f"loose object {sha} in {self._git_dir} is corrupt (git fsck says more)") from None
         header, _, contents = data.partition(b"\0")
-        kind = object_class(header.split(b" ", 1)[0])
+        kind = TYPE_NUMBERS.get(header.split(b" ", 1)[0])
         if kind is None:
             raise RepositoryError(f"loose object {sha} in {self._git_dir} has an unknown type")
-        return kind.type_num, contents
+        return kind, contents
 
     def has(self, sha: str) -> bool:
         try:
@@ -118,7 +157,7 @@ class Objects:
 
     def read_blob(self, sha: str) -> bytes:
         type_num, raw = self.raw(sha)
-        if type_num != Blob.type_num:
+        if type_num != BLOB:
             raise RepositoryError(f"object {sha} is not a blob")
         return raw
 
@@ -128,23 +167,29 @@ class Objects:
         if found is None:
             raise NotFound(f"commit {sha} not found in {self._git_dir}{self._shallow_hint()}")
         type_num, raw = found
-        if type_num == Tag.type_num:
+        if type_num == TAG:
             return self.read_commit(self.read_tag(sha).target)
-        if type_num != Commit.type_num:
+        if type_num != COMMIT:
             raise NotFound(f"{sha} is not a commit")
         try:
             return parse_commit(sha, raw)
         except (ValueError, UnicodeDecodeError):  # an unusual shape: dulwich's full parser reads it or says why not
+            from dulwich.objects import Commit
+
             return _commit_info(self._parse(Commit, raw, sha))
 
     def read_tag(self, sha: str) -> TagInfo:
         type_num, raw = self.raw(sha)
-        if type_num != Tag.type_num:
+        if type_num != TAG:
             raise NotFound(f"{sha} is not an annotated tag")
         try:
             return parse_tag(sha, raw)
         except (ValueError, UnicodeDecodeError):  # an unusual shape: dulwich's full parser reads it or says why not
-            pass
+            return self._parse_tag(sha, raw)
+
+    def _parse_tag(self, sha: str, raw: bytes) -> TagInfo:
+        from dulwich.objects import Tag
+
         tag = self._parse(Tag, raw, sha)
         return TagInfo(id=sha, name=tag.name.decode("utf-8", "replace"), target=tag.object[1].decode(),
                        message=tag.message.decode("utf-8", "replace"),
@@ -152,6 +197,8 @@ class Objects:
 
     @staticmethod
     def _parse(kind: type[ShaFile], raw: bytes, sha: str):
+        from dulwich.errors import ObjectFormatException
+
         try:
             parsed = kind.from_raw_string(kind.type_num, raw, sha.encode())
             parsed.check()
@@ -194,9 +241,11 @@ class Objects:
 
     @staticmethod
     def blob_id(data: bytes) -> str:
-        return Blob.from_string(data).id.decode()
+        return object_id(BLOB, data).hex()
 
     def write_commit(self, tree: str, parents: list[str], message: str, author: Identity, committer: Identity) -> str:
+        from dulwich.objects import Commit
+
         commit = Commit()
         commit.tree = tree.encode()
         commit.parents = [p.encode() for p in parents]
@@ -210,6 +259,8 @@ class Objects:
 
     def write_tag(self, target: str, name: str, message: str, tagger: Identity) -> str:
         """An annotated tag object on a commit."""
+        from dulwich.objects import Commit, Tag
+
         tag = Tag()
         tag.object = (Commit, target.encode())
         tag.name = name.encode()
@@ -246,15 +297,17 @@ class Objects:
         os.makedirs(directory, exist_ok=True)
         raw = obj.as_raw_string()  # one zlib call (dulwich's compresses a 3,000-entry tree in 3,000 pieces)
         data = zlib.compress(obj.type_name + b" %d\0" % len(raw) + raw)
-        _write_then_rename(os.path.join(directory, f"tmp_obj_{os.getpid()}_{random.getrandbits(32):08x}"),
+        _write_then_rename(os.path.join(directory, f"tmp_obj_{os.getpid()}_{os.urandom(4).hex()}"),
                            os.path.join(directory, sha[2:]), data)
 
     def _write_pack(self, new_objects: list[ShaFile]) -> None:
         """Write one pack and its index under temporary names, then rename them into place."""
         pack_dir = os.path.join(self._dir, "pack")
         os.makedirs(pack_dir, exist_ok=True)
-        temporary = os.path.join(pack_dir, f"tmp-gitsnap-{os.getpid()}-{random.getrandbits(32):08x}")
+        temporary = os.path.join(pack_dir, f"tmp-gitsnap-{os.getpid()}-{os.urandom(4).hex()}")
         try:
+            from dulwich.pack import write_pack
+
             checksum, _ = write_pack(temporary, new_objects, self._store.object_format, deltify=False)
             final = os.path.join(pack_dir, f"pack-{checksum.hex()}")
             os.replace(temporary + ".pack", final + ".pack")
@@ -267,6 +320,8 @@ class Objects:
         """Store a received pack whose sorted index ``entries`` are known: the pack, then its index."""
         pack_dir = os.path.join(self._dir, "pack")
         final = os.path.join(pack_dir, f"pack-{data[-20:].hex()}")
+        from dulwich.pack import write_pack_index_v2
+
         index = io.BytesIO()
         write_pack_index_v2(index, entries, data[-20:])
         with write_errors(self._git_dir):
@@ -295,7 +350,7 @@ def write_errors(git_dir: str) -> Iterator[None]:
 
 def write_file(path: str, data: bytes, mode: int = 0o644) -> None:
     """``data`` into ``path`` through a temporary sibling: readers see all of it or nothing."""
-    _write_then_rename(f"{path}.tmp-{os.getpid()}-{random.getrandbits(32):08x}", path, data, mode)
+    _write_then_rename(f"{path}.tmp-{os.getpid()}-{os.urandom(4).hex()}", path, data, mode)
 
 
 def _write_then_rename(temporary: str, final: str, data: bytes, mode: int = 0o444) -> None:

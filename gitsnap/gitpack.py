@@ -5,25 +5,32 @@ dulwich's pack reader inflates an object through a Python loop over chunks, and 
 find where it ends, to hash it, again for each delta chain): most of a version listing's and of a
 clone's time. Here each object is inflated once, from the pack mapped into memory, and a delta is
 applied (dulwich's C ``apply_delta``) to its base, kept from recent reads or from the same pass.
-dulwich still finds an id's offset (its index reader bisects in C) and writes the version 2 index.
-A thin pack (a delta against an object the pack does not hold) is left to dulwich, which completes it.
+An id's offset is found in the version 2 index, mapped too (dulwich's reader would cost a read
+command the import of dulwich's object store). A thin pack (a delta against an object the pack does
+not hold) is left to dulwich, which completes it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import mmap
+import struct
 import zlib
 from typing import NamedTuple
 
 from dulwich.errors import ApplyDeltaError
-from dulwich.pack import apply_delta
 
-OFS_DELTA, REF_DELTA = 6, 7
-TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
+try:  # the C function dulwich.pack uses, without importing dulwich.pack (and its object store) for it
+    from dulwich._pack import apply_delta
+except ImportError:  # dulwich built without its C extensions
+    from dulwich.pack import apply_delta
+
+COMMIT, TREE, BLOB, TAG, OFS_DELTA, REF_DELTA = 1, 2, 3, 4, 6, 7  # git's type numbers
+TYPE_NAMES = {COMMIT: b"commit", TREE: b"tree", BLOB: b"blob", TAG: b"tag"}
+TYPE_NUMBERS = {name: number for number, name in TYPE_NAMES.items()}
 _SLACK = 64  # bytes beyond an object's size that its deflated form may take (headers, stored blocks)
 PACK_MAX = 64 * 2**20  # a larger received pack is left to dulwich's indexer, which streams it from disk
 INFLATED_MAX = 256 * 2**20  # so is one whose objects inflate to more (every object is held until the end)
+_IDX_NAMES = 8 + 256 * 4  # where a version 2 index's sorted ids begin: after its header and fan-out table
 
 
 class CorruptPack(ValueError):
@@ -43,6 +50,8 @@ def index_pack(data: bytes) -> list[tuple[bytes, int, int]] | None:
     None: a pack for dulwich's indexer, thin (deltas against objects it does not hold) or too large
     to hold inflated in memory (``INFLATED_MAX``).
     """
+    import hashlib
+
     if len(data) < 32 or data[:4] != b"PACK" or int.from_bytes(data[4:8], "big") not in (2, 3):
         raise CorruptPack("no pack header")
     if hashlib.sha1(memoryview(data)[:-20]).digest() != data[-20:]:
@@ -69,7 +78,7 @@ def index_pack(data: bytes) -> list[tuple[bytes, int, int]] | None:
             deltas.append(_Delta(offset, crc, base, inflated))
         else:
             contents[offset] = (kind, inflated)
-            entries.append((_object_id(kind, inflated), offset, crc))
+            entries.append((object_id(kind, inflated), offset, crc))
     if position != limit:
         raise CorruptPack(f"{limit - position} bytes after its {count} objects")
     resolved = _resolve(deltas, contents, {sha: offset for sha, offset, _crc in entries}, inflated_total)
@@ -129,7 +138,10 @@ def _inflate(view: memoryview, position: int, size: int, limit: int, offset: int
     return inflated, end - len(inflater.unused_data)
 
 
-def _object_id(kind: int, contents: bytes) -> bytes:
+def object_id(kind: int, contents: bytes) -> bytes:
+    """The binary id git gives an object of this type and contents."""
+    import hashlib  # here: a command that reads objects by id never hashes
+
     digest = hashlib.sha1(b"%s %d\0" % (TYPE_NAMES[kind], len(contents)))
     digest.update(contents)
     return digest.digest()
@@ -152,7 +164,7 @@ def _resolve(deltas: list[_Delta], contents: dict[int, tuple[int, bytes]], offse
             inflated_total += len(result)
             if inflated_total > INFLATED_MAX:
                 return None
-            sha = _object_id(kind, result)
+            sha = object_id(kind, result)
             contents[delta.offset] = (kind, result)
             offsets[sha] = delta.offset
             resolved.append((sha, delta.offset, delta.crc))
@@ -164,15 +176,70 @@ def _resolve(deltas: list[_Delta], contents: dict[int, tuple[int, bytes]], offse
     return resolved
 
 
+class PackIndex:
+    """A version 2 pack index (``.idx``), mapped: an id's offset found by binary search of its sorted ids.
+
+    ValueError for anything else (a version 1 index, a truncated file): dulwich's reader takes those.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        with open(path, "rb") as handle:
+            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            if self._data[:8] != b"\377tOc\0\0\0\2":
+                raise ValueError(f"{path} is not a version 2 pack index")
+            if len(self._data) < _IDX_NAMES:
+                raise ValueError(f"{path} ends within its fan-out table")
+            self._fanout = struct.unpack_from(">256I", self._data, 8)
+            count = self._fanout[255]
+            self._offsets = _IDX_NAMES + 24 * count  # after the ids and their CRC32s
+            self._large_offsets = self._offsets + 4 * count
+            if len(self._data) < self._large_offsets + 40:
+                raise ValueError(f"{path} is shorter than its {count} entries")
+        except ValueError:
+            self._data.close()
+            raise
+
+    def close(self) -> None:
+        self._data.close()
+
+    def object_offset(self, sha: bytes) -> int:
+        """The pack offset of the object with binary id ``sha``; KeyError when the pack does not hold it."""
+        data, first = self._data, sha[0]
+        low, high = self._fanout[first - 1] if first else 0, self._fanout[first]
+        while low < high:
+            middle = (low + high) // 2
+            at = _IDX_NAMES + 20 * middle
+            name = data[at:at + 20]
+            if name < sha:
+                low = middle + 1
+            elif name > sha:
+                high = middle
+            else:
+                at = self._offsets + 4 * middle
+                offset = int.from_bytes(data[at:at + 4], "big")
+                if offset & 0x80000000:  # an index into the table of 8-byte offsets (packs over 2 GiB)
+                    at = self._large_offsets + 8 * (offset & 0x7FFFFFFF)
+                    offset = int.from_bytes(data[at:at + 8], "big")
+                return offset
+        raise KeyError(sha)
+
+
 class PackReader:
-    """One pack's objects by binary id: its index (dulwich's) and its data, mapped once."""
+    """One pack's objects by binary id: its index and its data (``<base>.idx``, ``<base>.pack``), mapped once."""
 
     CACHE_BYTES = 16 * 2**20  # objects resolved lately, by offset: the bases of the next deltas of a walk
 
-    def __init__(self, pack):
-        self.index = pack.index
-        with open(pack.index.path.removesuffix(".idx") + ".pack", "rb") as handle:
-            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    def __init__(self, base: str):
+        self.base = base
+        self.index = PackIndex(base + ".idx")
+        try:
+            with open(base + ".pack", "rb") as handle:
+                self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            self.index.close()
+            raise
         self._view = memoryview(self._data)
         self._recent: dict[int, tuple[int, bytes]] = {}
         self._recent_bytes = 0
@@ -180,6 +247,7 @@ class PackReader:
     def close(self) -> None:
         self._view.release()
         self._data.close()
+        self.index.close()
 
     def get_raw(self, sha: bytes) -> tuple[int, bytes]:
         """(type number, contents) of an object by binary id; KeyError when the pack does not hold it."""

@@ -32,7 +32,6 @@ skipped, as ``git for-each-ref`` skips them.
 from __future__ import annotations
 
 import os
-import random
 import re
 import stat
 import time
@@ -46,12 +45,17 @@ from .gitpacked import Packed, read_packed
 T = TypeVar("T")
 
 
+def _random_fraction() -> float:
+    """A number in [0, 1) from the OS (the random module would cost every command its import)."""
+    return int.from_bytes(os.urandom(4), "big") / 2**32
+
+
 class Patience(NamedTuple):
     """How long a CAS loop keeps trying: attempts, how long a held lock is waited for, the sleep between tries."""
 
     attempts: int = 200
     lock_seconds: float = 2.0
-    backoff: Callable[[int], float] = lambda attempt: random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6)))
+    backoff: Callable[[int], float] = lambda attempt: min(0.05, 0.001 * 2 ** min(attempt, 6)) * _random_fraction()
 
 __all__ = ["DryRunRefs", "Patience", "RefConflict", "RefError", "RefLocked", "Refs", "check_name", "is_object_id"]
 

@@ -11,16 +11,16 @@ import re
 import time
 from collections.abc import Callable
 from functools import cached_property
-
-from dulwich.config import ConfigFile, StackedConfig
-from dulwich.file import FileLocked, GitFile
-from dulwich.repo import Repo, get_user_identity
+from typing import TYPE_CHECKING
 
 from .errors import Conflict, InvalidInput, NotFound
 from .gitmessage import Identity, local_offset, one_line_problem, parse_git_date
 from .gitobjects import Objects, write_errors, write_file
 from .gitrefs import DryRunRefs, Patience, Refs
 from .gittrees import Trees
+
+if TYPE_CHECKING:  # dulwich's config and repository are imported by the commands that use them
+    from dulwich.config import ConfigFile, StackedConfig
 
 # gc.auto=0: an automatic gc (dulwich's or git's) would pack refs under concurrent writers.
 BARE_CONFIG = b"""[core]
@@ -78,10 +78,15 @@ class GitStore:
 
     def config(self) -> ConfigFile:
         """The repository's own git config (re-read each time: another process may change it)."""
+        from dulwich.config import ConfigFile
+
         return ConfigFile.from_path(os.path.join(self.path, "config"))
 
     def update_config(self, change: Callable[[ConfigFile], bool]) -> bool:
         """Run ``change`` on the config, holding ``config.lock`` from read to write; it returns False to write nothing."""
+        from dulwich.config import ConfigFile
+        from dulwich.file import FileLocked, GitFile
+
         path = os.path.join(self.path, "config")
         try:
             with write_errors(self.path), GitFile(path, "wb") as locked:
@@ -98,6 +103,8 @@ class GitStore:
     @cached_property
     def config_stack(self) -> StackedConfig:
         """The repository's config over the user's and the system's, as git reads them."""
+        from dulwich.config import StackedConfig
+
         return StackedConfig([self.config(), *StackedConfig.default_backends()])
 
     def identity(self, kind: str = "COMMITTER") -> Identity:
@@ -109,6 +116,8 @@ class GitStore:
                 raise InvalidInput(f"{variable} {value!r} {problem}")
         name, email = os.environ.get(f"GIT_{kind}_NAME"), os.environ.get(f"GIT_{kind}_EMAIL")
         if name is None or email is None:  # then git config, then the system's idea of the user
+            from dulwich.repo import get_user_identity
+
             try:
                 configured = Identity.parse(get_user_identity(self.config_stack), 0, 0)
             except UnicodeError as error:
@@ -138,6 +147,7 @@ class GitStore:
     def resolve_commit(self, revision: str) -> str | None:
         """The commit a git revision names (ref, short ref, id, with ``~n``/``^n`` suffixes), or None."""
         from dulwich.objectspec import parse_commit
+        from dulwich.repo import Repo
 
         match = re.fullmatch(r"(.+?)((?:[~^]\d*)*)", revision, re.ASCII)
         base, suffix = match.groups() if match else (revision, "")

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 from dulwich.errors import ObjectFormatException
-from dulwich.objects import Blob, ShaFile, Tree, parse_tree
 
 from .errors import RepositoryError
 from .gitobjects import Objects
+from .gitpack import TREE
+
+try:  # the C parser dulwich's Tree uses, without importing dulwich.objects for a read
+    from dulwich._objects import parse_tree
+except ImportError:  # dulwich built without its C extensions
+    from dulwich.objects import parse_tree
+
+if TYPE_CHECKING:  # dulwich's object classes are imported where trees are written
+    from dulwich.objects import ShaFile, Tree
 
 BLOB_MODE = 0o100644
 TREE_MODE = stat.S_IFDIR
@@ -38,21 +46,32 @@ class Trees:
         self._objects = objects
 
     def _tree(self, sha: str) -> Tree:
+        """dulwich's Tree object, to build a new tree on."""
+        from dulwich.objects import Tree
+
         try:
-            return Tree.from_raw_string(Tree.type_num, self._tree_raw(sha), sha.encode())
+            return Tree.from_raw_string(TREE, self._tree_raw(sha), sha.encode())
         except (ObjectFormatException, ValueError) as error:
             raise RepositoryError(f"tree {sha} cannot be read: {error}") from error
 
     def _tree_raw(self, sha: str) -> bytes:
         type_num, raw = self._objects.raw(sha)
-        if type_num != Tree.type_num:
+        if type_num != TREE:
             raise RepositoryError(f"object {sha} is not a tree")
         return raw
 
+    def _parsed(self, sha: str) -> list[tuple[bytes, int, bytes]]:
+        """(name, mode, hex id) of a tree's entries, in the tree's own (git's sorted) order."""
+        raw = self._tree_raw(sha)
+        try:
+            return list(parse_tree(raw, 20))
+        except (ObjectFormatException, ValueError) as error:
+            raise RepositoryError(f"tree {sha} cannot be read: {error}") from error
+
     def entries(self, tree_id: str) -> list[tuple[str, int, str]]:
         """(name, mode, id) of a tree's direct entries; names undecodable as UTF-8 kept escaped."""
-        return [(e.path.decode("utf-8", "backslashreplace"), e.mode, e.sha.decode())
-                for e in self._tree(tree_id).iteritems()]
+        return [(name.decode("utf-8", "backslashreplace"), mode, sha.decode())
+                for name, mode, sha in self._parsed(tree_id)]
 
     def lookup(self, tree_id: str, path: str) -> tuple[int, str] | None:
         """(mode, id) of ``path`` inside a tree, or None."""
@@ -60,23 +79,17 @@ class Trees:
         for part in path.split("/"):
             if not stat.S_ISDIR(mode):
                 return None
-            entries = {e.path: e for e in self._tree(sha).iteritems()}
-            entry = entries.get(part.encode())
+            wanted = part.encode()
+            entry = next((entry for entry in self._parsed(sha) if entry[0] == wanted), None)
             if entry is None:
                 return None
-            mode, sha = entry.mode, entry.sha.decode()
+            mode, sha = entry[1], entry[2].decode()
         return mode, sha
 
     def read_file(self, tree_id: str, name: str) -> bytes | None:
         """The contents of the regular file ``name`` directly in a tree, or None (read fast, for long walks)."""
-        try:
-            entries = list(parse_tree(self._tree_raw(tree_id), 20))
-        except (ObjectFormatException, ValueError) as error:
-            raise RepositoryError(f"tree {tree_id} cannot be read: {error}") from error
-        for entry, mode, sha in entries:
-            if entry == name.encode():
-                return self._objects.read_blob(sha.decode()) if stat.S_ISREG(mode) else None
-        return None
+        found = self.lookup(tree_id, name)
+        return self._objects.read_blob(found[1]) if found and stat.S_ISREG(found[0]) else None
 
     def walk(self, tree_id: str, prefix: str = "") -> Iterator[tuple[str, int, str]]:
         """Every non-tree entry below a tree as (path, mode, id), depth first, sorted by path."""
@@ -110,6 +123,8 @@ class Trees:
     @staticmethod
     def id_of(entries: Mapping[str, tuple[int, str]]) -> str:
         """The id a tree of these entries (name -> (mode, id)) has; nothing is written."""
+        from dulwich.objects import Tree
+
         tree = Tree()
         for name, (mode, sha) in entries.items():
             tree.add(name.encode(), mode, sha.encode())
@@ -121,6 +136,8 @@ class Trees:
         With ``replace`` the spec is the whole tree; otherwise it is laid over ``base``. Either way
         unchanged blobs and subtrees of ``base`` are reused and only new objects are written.
         """
+        from dulwich.objects import Tree
+
         new_objects: list[ShaFile] = []
         tree = self._build(spec, base, replace, new_objects)
         if tree is None:
@@ -130,6 +147,8 @@ class Trees:
         return tree.id.decode()
 
     def _build(self, spec: TreeSpec, base_id: str | None, replace: bool, out: list[ShaFile]) -> Tree | None:
+        from dulwich.objects import Blob, Tree
+
         base = self._tree(base_id) if base_id else None
         base_entries = {e.path: (e.mode, e.sha) for e in base.iteritems()} if base is not None else {}
         if replace and base is not None and _same_entries(spec, base_entries):

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -373,6 +371,9 @@ def _write_directory(store: GitStore, tree: str, out: str) -> int:
 
 def _write_atomically(out: str, write, single_file: bool = False) -> None:
     """Write into a temporary sibling of ``out``, then rename it into place."""
+    import shutil
+    import tempfile
+
     if not single_file and os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
         raise InvalidInput(f"{out} exists and is not an empty directory; choose a new --out")
     parent = os.path.dirname(os.path.abspath(out))

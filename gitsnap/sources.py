@@ -9,17 +9,15 @@ reading, so ``/dev/zero`` is an error, not an exhausted machine.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
-import yaml
-
 from . import layout, yamlio
 from .errors import InvalidInput, NotFound
+from .gitobjects import Objects
 from .layout import SKIP, Assembled, document_path, place_of
 from .progress import Progress, count
 from .statcache import StatCache
@@ -80,7 +78,7 @@ def read_document(data: bytes, name: str, problems: _Problems, as_json: bool | N
         problems.add(name, f"line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}")
     except ValueError as error:  # what load_json refuses beyond the grammar
         problems.add(name, f"invalid JSON: {error}")
-    except yaml.YAMLError as error:
+    except yamlio.YAMLError as error:
         problems.add(name, _yaml_problem(error))
     except RecursionError:
         problems.add(name, "nested too deeply")
@@ -95,7 +93,7 @@ def load_document(data: bytes, name: str, as_json: bool | None = None) -> Any:
     return document
 
 
-def _yaml_problem(error: yaml.YAMLError) -> str:
+def _yaml_problem(error: Exception) -> str:
     mark = getattr(error, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     problem = getattr(error, "problem", None) or str(error)
@@ -172,11 +170,6 @@ def read_source_bytes(source: Source, name: str) -> bytes:
         return _read_stream(source, name, DOCUMENT_MAX)
     with os.fdopen(_open_document(os.fspath(source)), "rb", buffering=0) as handle:
         return _read_stream(handle, name, DOCUMENT_MAX)
-
-
-def git_blob_id(data: bytes) -> str:
-    """The id git gives a blob of these bytes."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 # --- org exports -------------------------------------------------------------------------------------
@@ -355,7 +348,7 @@ def _read_directory(root: str, problems: _Problems, progress: Progress | None, l
         if read is None:
             return None
         data, stat = read
-        blob = git_blob_id(data)
+        blob = Objects.blob_id(data)
         if cache is not None:
             cache.record(path, stat, blob)
         if reusable and live[path] == blob:

@@ -14,7 +14,6 @@ again next time. A tick is ``COARSE_TICK_NS`` for timestamps in whole seconds (F
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -33,6 +32,8 @@ class StatCache:
     """One source directory's cache: ``blob(path, stat)`` when still true, ``record`` what was read, ``save``."""
 
     def __init__(self, directory: str, root: str):
+        import hashlib
+
         self.root = os.path.abspath(root)
         self.path = os.path.join(directory, hashlib.sha1(os.fsencode(self.root)).hexdigest())
         self.entries: dict[str, list] = {}

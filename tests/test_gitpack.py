@@ -171,3 +171,64 @@ def test_a_large_received_pack_is_streamed_to_dulwichs_indexer_and_the_clone_is_
     Store.clone(git_daemon.url(remote.name), tmp_path / "copy.git")
     assert all_refs(tmp_path / "copy.git") == all_refs(source)
     fsck(tmp_path / "copy.git")
+
+
+def test_the_index_reader_gives_the_offset_git_verify_pack_gives_for_every_object(history):
+    (idx,) = (history / "objects" / "pack").glob("*.idx")
+    listing = git(history, "verify-pack", "-v", str(idx)).splitlines()
+    offsets = {line.split()[0]: int(line.split()[4]) for line in listing  # id type size packed-size offset ...
+               if len(line.split()) >= 5 and len(line.split()[0]) == 40}
+    assert len(offsets) > 20
+    index = gitpack.PackIndex(str(idx))
+    try:
+        for sha, offset in offsets.items():
+            assert index.object_offset(bytes.fromhex(sha)) == offset
+        for absent in (b"\0" * 20, b"\xff" * 20, bytes.fromhex(min(offsets))[:19] + b"\0"):
+            if absent.hex() not in offsets:
+                with pytest.raises(KeyError):
+                    index.object_offset(absent)
+    finally:
+        index.close()
+
+
+def test_an_offset_past_2_gib_is_read_from_the_index_table_of_8_byte_offsets(tmp_path):
+    """Git's index for a pack over 2 GiB: the 4-byte offset's top bit points into a table of 8-byte ones."""
+    names = [bytes([1]) + b"\0" * 19, bytes([2]) + b"\0" * 19]
+    fanout = [0] * 256
+    for name in names:
+        for first in range(name[0], 256):
+            fanout[first] += 1
+    data = (b"\377tOc\0\0\0\2" + b"".join(n.to_bytes(4, "big") for n in fanout) + b"".join(names) + b"\0" * 8
+            + (1234).to_bytes(4, "big") + (0x80000000).to_bytes(4, "big") + (5 * 2**31).to_bytes(8, "big")
+            + b"\0" * 40)
+    (tmp_path / "big.idx").write_bytes(data)
+    index = gitpack.PackIndex(str(tmp_path / "big.idx"))
+    try:
+        assert index.object_offset(names[0]) == 1234
+        assert index.object_offset(names[1]) == 5 * 2**31
+    finally:
+        index.close()
+
+
+def test_a_version_1_index_is_left_to_dulwich_and_every_object_reads_as_git_shows_it(history, tmp_path):
+    target = tmp_path / "v1.git"
+    Store.init(target)
+    subprocess.run(["git", "--git-dir", str(target), "index-pack", "--index-version=1", "--stdin"],
+                   input=packed(history), check=True, capture_output=True)
+    (idx,) = (target / "objects" / "pack").glob("*.idx")
+    with pytest.raises(ValueError, match="not a version 2 pack index"):
+        gitpack.PackIndex(str(idx))
+    with Store(target) as store:
+        for sha in every_object(target):
+            kind, contents = store.git.objects.raw(sha)
+            assert contents == subprocess.run(["git", "--git-dir", str(target), "cat-file",
+                                               {1: "commit", 2: "tree", 3: "blob", 4: "tag"}[kind], sha],
+                                              capture_output=True, check=True).stdout
+
+
+@pytest.mark.parametrize("size", [0, 100], ids=["empty", "truncated"])
+def test_an_index_file_too_short_for_its_entries_is_refused(history, tmp_path, size):
+    (idx,) = (history / "objects" / "pack").glob("*.idx")
+    (tmp_path / "short.idx").write_bytes(idx.read_bytes()[:size])
+    with pytest.raises(ValueError):
+        gitpack.PackIndex(str(tmp_path / "short.idx"))

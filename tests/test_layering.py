@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gitsnap.cli import cli
-from tests.conftest import FIXTURES
+from tests.conftest import ACME_ID, ALEX_ID, FIXTURES
 from tests.conftest import LEASING_PROMPT_ID as PROMPT
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gitsnap"
@@ -67,19 +67,25 @@ def test_every_leaf_command_takes_json():
 HEAVY = ("pydantic", "dulwich", "yaml", "fastapi", "uvicorn", "jwt")
 
 
-def loaded_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
-    """The top-level packages among HEAVY a real ``gitsnap`` process has imported when it exits."""
+def loaded_submodules(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules of HEAVY's packages a real ``gitsnap`` process has imported when it exits."""
     import os
     import subprocess
     import sys
 
     probe = ("import atexit, sys\n"
-             f"atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))) + '\\n'))\n"
+             f"atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})) + '\\n'))\n"
              f"sys.argv = ['gitsnap', *{list(args)!r}]\n"
              "from gitsnap.cli import main\nmain()\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stderr.decode()
     line = next(line for line in result.stderr.decode().splitlines() if line.startswith("LOADED"))
     return set(line.split()[1:])
+
+
+def loaded_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The top-level packages among HEAVY a real ``gitsnap`` process has imported when it exits."""
+    return {name.split(".")[0] for name in loaded_submodules(*args, env=env)}
 
 
 def test_help_version_and_completion_import_neither_pydantic_nor_dulwich():
@@ -102,3 +108,16 @@ def test_pydantic_is_imported_only_to_validate_an_export(tmp_path):
     for command in (["prompt", "version", "create", PROMPT, "--text", "new text"], ["prompt", "version", "list", PROMPT],
                     ["snapshot", "list"], ["org", "list"], ["prompt", "alias", "set", PROMPT, "staging", "1"]):
         assert "pydantic" not in loaded_modules("--repo", repo, "--json", *command), command
+
+
+def test_listings_read_objects_without_pyyaml_or_dulwichs_object_store(tmp_path):
+    """A listing reads refs, packs and loose tags itself: it needs only dulwich's C helpers (and no YAML)."""
+    repo = str(tmp_path / "r.git")
+    loaded_modules("--repo", repo, "init")
+    loaded_modules("--repo", repo, "org", "import", str(FIXTURES / "acme.json"))
+    assert list((tmp_path / "r.git" / "objects" / "pack").glob("*.idx"))  # the import wrote a pack to read from
+    loaded_modules("--repo", repo, "snapshot", "create", "--org", ACME_ID, "--user", ALEX_ID, "--name", "Nightly")
+    for command in (["snapshot", "list"], ["snapshot", "list", "--org", ACME_ID]):
+        loaded = loaded_submodules("--repo", repo, "--json", *command)
+        assert not {name for name in loaded if name.split(".")[0] in ("yaml", "pydantic")}, command
+        assert loaded <= {"dulwich", "dulwich.errors", "dulwich._pack", "dulwich._objects"}, command

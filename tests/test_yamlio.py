@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitsnap import sources, yamlio
+from gitsnap import sources, yamlio, yamlnodes
 
 TRICKY = ["", " ", "yes", "no", "null", "~", "0x1", "1e3", "08", "-", "- a", "a: b", "#x", "'", '"', "\t",
           "trailing  ", " leading", "\nleading blank", "crlf\r\nline", "tab\tinside", "é — ü ✓ 日本",
@@ -91,7 +91,7 @@ class _ReferenceDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
 _ReferenceDumper.add_representer(
     str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style="|" if "\n" in v else None))
 _ReferenceDumper.add_representer(
-    dict, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", sorted(v.items(), key=yamlio._key_order)))
+    dict, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", sorted(v.items(), key=yamlnodes._key_order)))
 
 
 @settings(max_examples=300, deadline=None)
@@ -146,11 +146,11 @@ def test_values_json_cannot_hold_are_not_dumped():
 
 # --- plain scalars: a JSON literal or the string they read as --------------------------------------
 
-class _PureLoader(yamlio._JSONResolver, yaml.SafeLoader):
+class _PureLoader(yamlnodes._JSONResolver, yaml.SafeLoader):
     """PyYAML's pure-Python loader with gitsnap's resolver: what ``load`` uses where LibYAML is missing."""
 
 
-LOADERS = {"libyaml": yamlio.load, "pure": lambda text: yamlio._document(_PureLoader(text))}
+LOADERS = {"libyaml": yamlio.load, "pure": lambda text: yamlnodes._document(_PureLoader(text))}
 
 
 @pytest.fixture(params=sorted(LOADERS))
