@@ -185,9 +185,9 @@ def _read_file(path: str) -> bytes | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     try:
-        chunks = []
-        while chunk := os.read(fd, 4096):
-            chunks.append(chunk)
+        chunks = [os.read(fd, 4096)]  # a ref is 41 bytes: one read, and a short read is the end of the file
+        while len(chunks[-1]) == 4096:
+            chunks.append(os.read(fd, 4096))
         return b"".join(chunks)
     except IsADirectoryError:  # a directory of refs at this path: not a loose ref
         return None

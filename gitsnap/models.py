@@ -11,9 +11,10 @@ platform's exports; the service's request bodies) and documents these shapes in 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
@@ -74,17 +75,34 @@ _LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 # --- results ---------------------------------------------------------------------------------------
 
 
-# Every result class: a dataclass for its fields (``fields``, ``replace``), with Result's own __init__, __eq__
-# and __repr__: dataclass would write and compile three methods for each of these classes, doubling the
-# module's import (9 ms more at every command's start).
-result = dataclass(init=False, repr=False, eq=False)
+def result(cls: type) -> type:
+    """Mark a result class. It becomes a dataclass (``result_fields``) when first built or read, not at import:
+    dataclass's processing of the fifty-odd classes was most of this module's import, at every command's start.
+    Result's own __init__, __eq__ and __repr__ serve them all (dataclass would compile three methods for each)."""
+    return cls
+
+
+_DATACLASS_LOCK = threading.Lock()
+
+
+@cache
+def result_fields(cls: type) -> tuple[Field, ...]:
+    """The fields of a result class, in declaration order (the class, and its bases first, made dataclasses)."""
+    with _DATACLASS_LOCK:  # once per class, even when two threads of the service meet it together
+        for klass in reversed(cls.__mro__):
+            if issubclass(klass, Result) and klass is not Result and "__dataclass_fields__" not in klass.__dict__:
+                dataclass(init=False, repr=False, eq=False)(klass)
+    return fields(cls)
 
 
 class Result:
     """A result: its fields in declaration order are its JSON document, unless a field says otherwise."""
 
     def __init__(self, **values: Any):
-        names, defaults, factories = _init_plan(type(self))
+        names, defaults, factories, _order = _init_plan(type(self))
+        if values.keys() == names:  # every field given: a listing builds thousands of results this way
+            self.__dict__.update(values)
+            return
         if unknown := values.keys() - names:
             raise TypeError(f"{type(self).__name__}: no field {', '.join(sorted(unknown))}")
         state = {**defaults, **{name: make() for name, make in factories.items() if name not in values}, **values}
@@ -92,11 +110,19 @@ class Result:
             raise TypeError(f"{type(self).__name__}: missing field {', '.join(sorted(missing))}")
         self.__dict__.update(state)
 
+    @classmethod
+    def from_values(cls, *values: Any) -> Any:
+        """A result from the value of every field, in declaration order (a listing builds thousands this way)."""
+        built = cls.__new__(cls)
+        built.__dict__.update(zip(_init_plan(cls)[3], values, strict=True))
+        return built
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and vars(other) == vars(self)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in fields(self))})"
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in result_fields(type(self)))
+        return f"{type(self).__name__}({shown})"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document ``--json`` prints and the service answers (JSON types only)."""
@@ -109,6 +135,7 @@ class Result:
 
     def replace(self, **changes: Any) -> Any:
         """A copy with ``changes`` (field name -> value)."""
+        result_fields(type(self))
         return replace(self, **changes)
 
 
@@ -141,18 +168,18 @@ def _is_none(value: Any) -> bool:
 
 
 @cache
-def _init_plan(cls: type) -> tuple[frozenset[str], dict[str, Any], dict[str, Callable[[], Any]]]:
-    """A result class's field names, default values and default factories."""
-    items = fields(cls)
+def _init_plan(cls: type) -> tuple[frozenset[str], dict[str, Any], dict[str, Callable[[], Any]], tuple[str, ...]]:
+    """A result class's field names, default values, default factories, and names in declaration order."""
+    items = result_fields(cls)
     return (frozenset(f.name for f in items), {f.name: f.default for f in items if f.default is not MISSING},
-            {f.name: f.default_factory for f in items if f.default_factory is not MISSING})
+            {f.name: f.default_factory for f in items if f.default_factory is not MISSING}, tuple(f.name for f in items))
 
 
 @cache
 def _json_fields(cls: type) -> tuple[tuple[str, str, Callable[[Any], bool] | None], ...]:
     """(field name, JSON key, when to leave it out) of each field the JSON document holds."""
     return tuple((f.name, f.metadata.get("json", f.name), f.metadata.get("omit"))
-                 for f in fields(cls) if not f.metadata.get("hidden"))
+                 for f in result_fields(cls) if not f.metadata.get("hidden"))
 
 
 def json_keys(cls: type) -> set[str]:

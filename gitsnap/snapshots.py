@@ -50,6 +50,7 @@ from .orgs import (
 from .progress import Progress
 from .secretguard import SecretPolicy
 from .sources import Source, source_name
+from .tagcache import TagCache
 
 SNAPSHOTS_PREFIX = "refs/tags/snapshots/"
 SNAPSHOT_ID = re.compile(r"[0-9a-f]{24}")
@@ -161,6 +162,25 @@ def read_snapshot(store: GitStore, located: Located) -> OrgSnapshot:
         commit=tag.target, tag=tag.id)
 
 
+def _cached_snapshot(store: GitStore, cache: TagCache, located: Located) -> OrgSnapshot:
+    """``read_snapshot``, through the summaries of tags read before."""
+    summary = cache.get(located.tag)
+    if summary is not None and summary[:1] == [located.id] and tuple(map(type, summary)) == _SUMMARY_TYPES:
+        *fields, pipelines, automations, prompts, templates, created_by_name, created_at, commit = summary
+        return OrgSnapshot.from_values(*fields, Counts.from_values(pipelines, automations, prompts, templates),
+                                       created_by_name, created_at, created_at, commit, located.tag)
+    snapshot = read_snapshot(store, located)
+    counts = snapshot.counts
+    cache.put(located.tag, [snapshot.id, snapshot.name, snapshot.description, snapshot.source_org_id,
+                            snapshot.source_org_name, snapshot.source_user_id, snapshot.source_user_email,
+                            snapshot.source_user_name, counts.pipelines, counts.automations, counts.prompts,
+                            counts.templates, snapshot.created_by_name, snapshot.created_at, snapshot.commit])
+    return snapshot
+
+
+_SUMMARY_TYPES = (str,) * 8 + (int,) * 4 + (str,) * 3
+
+
 def _parse_counts(ref: str, text: str) -> Counts:
     counts = {}
     for item in text.split():
@@ -235,12 +255,18 @@ def list_snapshots(store: GitStore, org: str | None = None, among: Collection[st
         prefixes = [f"{SNAPSHOTS_PREFIX}{org}/"]
     elif among is not None:
         prefixes = [f"{SNAPSHOTS_PREFIX}{name}/" for name in sorted(among) if is_identifier(name)]
-    located = []
+    located, orgs = [], {}  # orgs: whether each org's name is an identifier, checked once per org
     for ref, tag in (item for prefix in prefixes for item in store.refs.list(prefix).items()):
         parts = ref[len(SNAPSHOTS_PREFIX):].split("/")
-        if len(parts) == 2 and is_identifier(parts[0]) and SNAPSHOT_ID.fullmatch(parts[1]):
+        if len(parts) != 2 or not SNAPSHOT_ID.fullmatch(parts[1]):
+            continue
+        if parts[0] not in orgs:
+            orgs[parts[0]] = is_identifier(parts[0])
+        if orgs[parts[0]]:
             located.append((ref, Located(parts[0], parts[1], ref, tag)))  # other refs there are not gitsnap's
-    snapshots, failures = each_readable(located, lambda _ref, where: read_snapshot(store, where))
+    cache = TagCache(store.path, "snapshots", writable=not store.dry_run)
+    snapshots, failures = each_readable(located, lambda _ref, where: _cached_snapshot(store, cache, where))
+    cache.save([where.tag for _ref, where in located] if org is None and among is None else None)
     if org is not None and not located:
         org_tip(store, org)  # an org never imported is not found; a known org has no snapshots yet
     snapshots.sort(key=lambda snapshot: snapshot.id, reverse=True)

@@ -284,7 +284,7 @@ def test_a_dry_run_moves_nothing_and_names_the_move_the_real_run_makes(repo3, co
 
 
 def test_every_alias_command_says_how_a_label_differs_from_an_alias_and_the_readme_too():
-    group = root.commands["prompt"].commands["alias"]
+    group = root.get_command(None, "prompt").commands["alias"]
     for name in [None, *group.commands]:
         args = ["prompt", "alias", *([name] if name else []), "--help"]
         result = run_cli(*args)

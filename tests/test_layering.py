@@ -45,8 +45,9 @@ def test_the_cli_imports_no_dulwich():
 def walk_commands(command: click.Command, path: str = "gitsnap"):
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
-            yield from walk_commands(sub, f"{path} {name}")
+        context = click.Context(command)
+        for name in command.list_commands(context):
+            yield from walk_commands(command.get_command(context, name), f"{path} {name}")
 
 
 def test_every_command_has_help_with_an_example():
@@ -67,14 +68,15 @@ def test_every_leaf_command_takes_json():
 HEAVY = ("pydantic", "dulwich", "yaml", "fastapi", "uvicorn", "jwt")
 
 
-def loaded_submodules(*args: str, env: dict[str, str] | None = None) -> set[str]:
-    """The modules of HEAVY's packages a real ``gitsnap`` process has imported when it exits."""
+def loaded_submodules(*args: str, env: dict[str, str] | None = None, packages: tuple[str, ...] = HEAVY) -> set[str]:
+    """The modules of ``packages`` (e.g. ``pydantic``, ``gitsnap.cli``) a real ``gitsnap`` process has imported when
+    it exits."""
     import os
     import subprocess
     import sys
 
     probe = ("import atexit, sys\n"
-             f"atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})) + '\\n'))\n"
+             f"atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sorted(m for m in sys.modules if m.startswith({tuple(p + '.' for p in packages)!r}) or m in {packages!r})) + '\\n'))\n"
              f"sys.argv = ['gitsnap', *{list(args)!r}]\n"
              "from gitsnap.cli import main\nmain()\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, env={**os.environ, **(env or {})})
@@ -121,3 +123,12 @@ def test_listings_read_objects_without_pyyaml_or_dulwichs_object_store(tmp_path)
         loaded = loaded_submodules("--repo", repo, "--json", *command)
         assert not {name for name in loaded if name.split(".")[0] in ("yaml", "pydantic")}, command
         assert loaded <= {"dulwich", "dulwich.errors", "dulwich._pack", "dulwich._objects"}, command
+
+
+def test_a_command_imports_its_own_cli_module_only(tmp_path):
+    repo = str(tmp_path / "r.git")
+    loaded_modules("--repo", repo, "init")
+    loaded = loaded_submodules("--repo", repo, "snapshot", "list", packages=("gitsnap.cli",))
+    assert "gitsnap.cli.snapshots" in loaded
+    assert not loaded & {"gitsnap.cli.prompts", "gitsnap.cli.stubs", "gitsnap.cli.remotes", "gitsnap.cli.serve"}
+    assert {"gitsnap.cli.prompts", "gitsnap.cli.serve"} <= loaded_submodules("--help", packages=("gitsnap.cli",))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import MISSING, fields
+from dataclasses import MISSING
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
-from ..models import Result
+from ..models import Result, result_fields
 
 
 @cache
@@ -22,7 +22,7 @@ def documented(cls: type[Result]) -> type[BaseModel]:
     """The pydantic model whose serialization schema is ``cls``'s JSON document (a route's ``response_model``)."""
     hints = typing.get_type_hints(cls)
     definitions: dict[str, Any] = {}
-    for item in fields(cls):
+    for item in result_fields(cls):
         if not item.metadata.get("hidden"):
             info = Field(_default(item), serialization_alias=item.metadata.get("json", item.name))
             definitions[item.name] = (_documented(hints[item.name]), info)
