@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import run as _shared  # noqa: E402, F401  (importing it compiles gitsnap's modules, as pip install does)
+
 from gitsnap import Store  # noqa: E402
 
 ORG, PROMPT = "64ee9a8b1e7f2a0011223344", "65f9b1c2e8a1d4e001a0b1c4"
