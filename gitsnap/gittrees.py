@@ -73,6 +73,10 @@ class Trees:
         return [(name.decode("utf-8", "backslashreplace"), mode, sha.decode())
                 for name, mode, sha in self._parsed(tree_id)]
 
+    def size(self, tree_id: str) -> int:
+        """How many entries a tree has (none of them decoded)."""
+        return len(self._parsed(tree_id))
+
     def lookup(self, tree_id: str, path: str) -> tuple[int, str] | None:
         """(mode, id) of ``path`` inside a tree, or None."""
         mode, sha = TREE_MODE, tree_id
@@ -104,19 +108,19 @@ class Trees:
         """(path, old id, new id) of every file that differs; equal subtrees are never read."""
         if old == new:
             return
-        old_entries = {n: (m, s) for n, m, s in self.entries(old)} if old else {}
-        new_entries = {n: (m, s) for n, m, s in self.entries(new)} if new else {}
-        for name in sorted(old_entries.keys() | new_entries.keys()):
+        old_entries = {name: (mode, sha) for name, mode, sha in self._parsed(old)} if old else {}
+        new_entries = {name: (mode, sha) for name, mode, sha in self._parsed(new)} if new else {}
+        for name in sorted(old_entries.keys() | new_entries.keys()):  # only differing entries are decoded
             before, after = old_entries.get(name), new_entries.get(name)
             if before == after:
                 continue
-            path = f"{prefix}{name}"
-            old_tree = before[1] if before and stat.S_ISDIR(before[0]) else None
-            new_tree = after[1] if after and stat.S_ISDIR(after[0]) else None
+            path = f"{prefix}{name.decode('utf-8', 'backslashreplace')}"
+            old_tree = before[1].decode() if before and stat.S_ISDIR(before[0]) else None
+            new_tree = after[1].decode() if after and stat.S_ISDIR(after[0]) else None
             if old_tree or new_tree:
                 yield from self.diff(old_tree, new_tree, path + "/")
-            old_blob = before[1] if before and not old_tree else None
-            new_blob = after[1] if after and not new_tree else None
+            old_blob = before[1].decode() if before and not old_tree else None
+            new_blob = after[1].decode() if after and not new_tree else None
             if old_blob or new_blob:
                 yield path, old_blob, new_blob
 

@@ -153,7 +153,7 @@ def count_config(store: GitStore, tree: str) -> Counts:
     counts = {}
     for collection in layout.CONFIG_COLLECTIONS:
         subtree = store.trees.lookup(tree, collection)
-        counts[collection] = len(store.trees.entries(subtree[1])) if subtree and stat.S_ISDIR(subtree[0]) else 0
+        counts[collection] = store.trees.size(subtree[1]) if subtree and stat.S_ISDIR(subtree[0]) else 0
     return Counts(**counts)
 
 

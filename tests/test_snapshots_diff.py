@@ -200,9 +200,16 @@ def test_only_the_changed_blobs_and_the_trees_on_their_paths_are_read(acme_repo,
     later = after(mutate)
     api = Store(acme_repo)
     read_blobs, read_trees = [], []
-    real_blob, real_entries = api.git.objects.read_blob, api.git.trees.entries
+    real_blob, real_raw = api.git.objects.read_blob, api.git.objects.raw
     api.git.objects.read_blob = lambda sha: read_blobs.append(sha) or real_blob(sha)
-    api.git.trees.entries = lambda sha: read_trees.append(sha) or real_entries(sha)
+
+    def raw(sha):
+        found = real_raw(sha)
+        if found[0] == 2:  # a tree
+            read_trees.append(sha)
+        return found
+
+    api.git.objects.raw = raw
     diff = api.diff_snapshots(before, later)
 
     path = f"prompts/{LEASING_PROMPT_ID}.yaml"
