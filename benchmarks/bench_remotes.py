@@ -60,5 +60,6 @@ def run(work: Path) -> list[tuple[str, float, float | None]]:
 if __name__ == "__main__":
     import tempfile
 
-    for row in run(Path(tempfile.mkdtemp(prefix="gitsnap-bench-remotes-"))):
-        print(f"{row[0]:40} {row[1]:8.3f}s {row[2]:8.3f}s {row[1] / row[2]:6.2f}x")
+    with tempfile.TemporaryDirectory(prefix="gitsnap-bench-remotes-") as directory:
+        for row in run(Path(directory)):
+            print(f"{row[0]:40} {row[1]:8.3f}s {row[2]:8.3f}s {row[1] / row[2]:6.2f}x")
