@@ -131,3 +131,14 @@ def test_one_orgs_listing_keeps_the_other_orgs_entries_and_a_full_listing_drops_
         assert len(json.loads(cache_file(acme_repo).read_bytes())) == 4  # beta's entry kept
         store.list_snapshots()
     assert len(json.loads(cache_file(acme_repo).read_bytes())) == 4
+
+
+def test_text_beyond_ascii_reads_back_from_the_cache_exactly(acme_repo):
+    description = "Línea 1\u2028línea 2 \U0001f680\ttab\x7f and \"quotes\" \\ back"
+    with Store(acme_repo) as store:
+        created = store.create_snapshot(ACME_ID, ALEX_ID, "Ünïcode ✓", description).snapshot
+        from_tags = store.list_snapshots().snapshots  # fills the cache
+        from_cache = store.list_snapshots().snapshots
+    assert from_cache == from_tags
+    assert (from_cache[0].name, from_cache[0].description) == (created.name, created.description) == \
+        ("Ünïcode ✓", description)
