@@ -66,6 +66,15 @@ def test_a_closed_pipe_ends_quietly(repo, tmp_path):
     assert export.wait() == 0 and stderr == b""  # click's rule for a closed pipe: quiet, and not a failure
 
 
+def test_output_that_cannot_be_written_fails_the_command_with_one_line(acme_repo):
+    with open("/dev/full", "wb") as full:  # every write fails: no space left on the device
+        for args in (["org", "list"], ["--json", "org", "list"], ["--version"]):
+            result = subprocess.run([sys.executable, "-m", "gitsnap", "--repo", str(acme_repo), *args], stdout=full,
+                                    stderr=subprocess.PIPE, timeout=60)
+            assert result.returncode == 1, args
+            assert result.stderr.decode().strip().splitlines() == ["gitsnap: No space left on device"], args
+
+
 def test_ctrl_c_exits_130_without_a_traceback(repo):
     process = subprocess.Popen([sys.executable, "-m", "gitsnap", "--repo", str(repo), "org", "import", "-"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

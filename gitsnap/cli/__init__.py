@@ -6,6 +6,7 @@ This package is the one error boundary: every ``GitsnapError`` becomes one line 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -83,12 +84,17 @@ def cli(ctx: click.Context, repo: str | None, as_json: bool) -> None:
 
 
 def _report(message_lines: list[str], title: str, as_json: bool, result: object | None = None) -> None:
+    """The error document on stdout under --json, else (or when stdout cannot take it) lines on stderr."""
     if as_json:
         document = {"error": title, "details": "\n".join(message_lines)}
         if result is not None:
             document["result"] = result.to_json()
-        click.echo(json.dumps(document, ensure_ascii=False))
-    else:
+        try:
+            click.echo(json.dumps(document, ensure_ascii=False))
+            return
+        except OSError:  # stdout is what failed (a full disk)
+            pass
+    with contextlib.suppress(OSError):  # when stderr cannot be written either, nothing more can be said
         for line in message_lines:
             click.echo(f"gitsnap: {line}", err=True)
 
@@ -160,11 +166,15 @@ def run() -> None:
         exit_code = exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
         if not isinstance(exit_.code, int | None):
             print(exit_.code, file=sys.stderr)
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # the reader went away (| head): nothing more to say to it
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:  # the reader went away (| head): nothing more to say to it
+            pass
+        except OSError as error:  # the output was not all written (a full disk): the command failed
+            exit_code = exit_code or 1
+            with contextlib.suppress(OSError):
+                os.write(2, f"gitsnap: cannot write the output: {error.strerror or error}\n".encode())
     os._exit(exit_code)
 
 
