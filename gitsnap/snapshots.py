@@ -264,9 +264,13 @@ def list_snapshots(store: GitStore, org: str | None = None, among: Collection[st
             orgs[parts[0]] = is_identifier(parts[0])
         if orgs[parts[0]]:
             located.append((ref, Located(parts[0], parts[1], ref, tag)))  # other refs there are not gitsnap's
-    cache = TagCache(store.path, "snapshots", writable=not store.dry_run)
-    snapshots, failures = each_readable(located, lambda _ref, where: _cached_snapshot(store, cache, where))
-    cache.save([where.tag for _ref, where in located] if org is None and among is None else None)
+    tags: dict[str, list[str]] = {}  # org -> its snapshots' tags; each org's cache is its own file
+    for _ref, where in located:
+        tags.setdefault(where.org, []).append(where.tag)
+    caches = {name: TagCache(store.path, f"snapshots/{name}", writable=not store.dry_run) for name in tags}
+    snapshots, failures = each_readable(located, lambda _ref, where: _cached_snapshot(store, caches[where.org], where))
+    for name, cache in caches.items():
+        cache.save(tags[name])
     if org is not None and not located:
         org_tip(store, org)  # an org never imported is not found; a known org has no snapshots yet
     snapshots.sort(key=lambda snapshot: snapshot.id, reverse=True)

@@ -2,9 +2,11 @@
 
 A tag object never changes (its id is the hash of its bytes), so an entry never goes stale: the
 refs still say which tags exist, and only the reading of each tag is saved, as git's commit-graph
-file saves the parsing of commits. One file per kind of summary, kept in the repository directory
-(``gitsnap/tag-cache/<kind>.json``), never in a ref, and only ever an optimisation: a missing or
-unreadable file is rebuilt, and an entry the reader does not accept is read from its tag again.
+file saves the parsing of commits. One file per group of tags a command lists together (one org's
+snapshots: ``gitsnap/tag-cache/snapshots/<org>.json``, so a listing never reads other tenants'
+entries), kept in the repository directory, never in a ref, and only ever an optimisation: a
+missing or unreadable file is rebuilt, and an entry the reader does not accept is read from its
+tag again.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ DIRECTORY = os.path.join("gitsnap", "tag-cache")
 class TagCache:
     """``get(tag)`` a summary recorded before, ``put(tag, summary)`` a new one, ``save`` when done."""
 
-    def __init__(self, git_dir: str, kind: str, writable: bool = True):
-        """``writable`` False: read what is there and never write (a dry run writes nothing)."""
-        self.path = os.path.join(git_dir, DIRECTORY, f"{kind}.json")
+    def __init__(self, git_dir: str, group: str, writable: bool = True):
+        """``group``: a relative path of identifiers (``snapshots/<org>``); ``writable`` False: never write (a dry
+        run writes nothing)."""
+        self.path = os.path.join(git_dir, DIRECTORY, *group.split("/")) + ".json"
         self.writable = writable
         self.entries: dict[str, list] = {}
         self._added = False
@@ -44,13 +47,12 @@ class TagCache:
         self.entries[tag] = summary
         self._added = True
 
-    def save(self, listed: Collection[str] | None = None) -> None:
-        """Write the cache if anything was added; ``listed``: every tag of this kind there is (the rest are
-        dropped), or None when the caller saw only some of them."""
-        stale = listed is not None and len(self.entries) != len(listed)
-        if not self.writable or not (self._added or stale):
+    def save(self, listed: Collection[str]) -> None:
+        """Write the cache for the tags ``listed`` (every tag of the group there is now; the rest are dropped),
+        when that changes it."""
+        if not self.writable or not (self._added or len(self.entries) != len(listed)):
             return
-        entries = self.entries if listed is None else {tag: self.entries[tag] for tag in listed if tag in self.entries}
+        entries = {tag: self.entries[tag] for tag in listed if tag in self.entries}
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             write_file(self.path, json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode())

@@ -6,10 +6,8 @@ import json
 
 import pytest
 
-from gitsnap import Store, gitobjects
+from gitsnap import Store, gitobjects, tagcache
 from tests.conftest import ACME_ID, ALEX_ID, FIXTURES, all_refs, fsck, git
-
-CACHE = ("gitsnap", "tag-cache", "snapshots.json")
 
 
 @pytest.fixture
@@ -35,8 +33,8 @@ def listing(repo) -> list[dict]:
         return store.list_snapshots().to_json()["snapshots"]
 
 
-def cache_file(repo):
-    return repo.joinpath(*CACHE)
+def cache_file(repo, org: str = ACME_ID):
+    return repo / "gitsnap" / "tag-cache" / "snapshots" / f"{org}.json"
 
 
 def test_a_second_listing_reads_no_tag_and_lists_the_same(acme_repo, snapshots, tags_read):
@@ -118,19 +116,28 @@ def test_a_cache_that_cannot_be_written_costs_nothing_but_speed(acme_repo, snaps
     assert not list(acme_repo.joinpath("gitsnap").glob("**/*.tmp-*"))
 
 
-def test_one_orgs_listing_keeps_the_other_orgs_entries_and_a_full_listing_drops_none(acme_repo, snapshots):
+def test_each_org_has_its_own_cache_and_one_orgs_listing_reads_no_other(acme_repo, snapshots, monkeypatch):
     document = json.loads((FIXTURES / "acme.json").read_text())
     document["org"]["_id"] = "beta"
     with Store(acme_repo) as store:
         store.import_org(json.dumps(document).encode(), name="beta.json")
         beta = store.create_snapshot("beta", ALEX_ID, "Beta nightly").snapshot
-        cache_file(acme_repo).unlink()
-        store.list_snapshots("beta")
-        assert set(json.loads(cache_file(acme_repo).read_bytes())) == {beta.tag}
-        store.list_snapshots(ACME_ID)
-        assert len(json.loads(cache_file(acme_repo).read_bytes())) == 4  # beta's entry kept
-        store.list_snapshots()
-    assert len(json.loads(cache_file(acme_repo).read_bytes())) == 4
+    opened, real_init = [], tagcache.TagCache.__init__
+
+    def init(cache, git_dir, group, **options):
+        opened.append(group)
+        real_init(cache, git_dir, group, **options)
+
+    monkeypatch.setattr(tagcache.TagCache, "__init__", init)
+    acme_before = cache_file(acme_repo).read_bytes()
+    with Store(acme_repo) as store:
+        assert [s.id for s in store.list_snapshots("beta").snapshots] == [beta.id]
+        assert opened == ["snapshots/beta"]
+        assert set(json.loads(cache_file(acme_repo, "beta").read_bytes())) == {beta.tag}
+        assert cache_file(acme_repo).read_bytes() == acme_before
+        opened.clear()
+        assert len(store.list_snapshots().snapshots) == 4
+        assert sorted(opened) == sorted([f"snapshots/{ACME_ID}", "snapshots/beta"])
 
 
 def test_text_beyond_ascii_reads_back_from_the_cache_exactly(acme_repo):
