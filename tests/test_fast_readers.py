@@ -17,7 +17,7 @@ from gitsnap import Store
 from gitsnap.gitmessage import Identity, parse_tag
 from gitsnap.gittrees import BLOB_MODE, Existing
 from gitsnap.layout import nest
-from tests.conftest import ACME_ID, FIXTURES, git
+from tests.conftest import ACME_ID, FIXTURES, LEASING_PROMPT_ID, git
 
 LIVE = f"refs/heads/orgs/{ACME_ID}"
 MESSAGES = ["One line", "Subject\n\nBody line.\n\nKey: value\nOther: two", "Ünïcödé subject\n\n\tindented\n",
@@ -87,3 +87,22 @@ def test_a_whole_tree_built_over_its_own_entries_reuses_the_subtrees_and_is_what
     assert rebuilt != live
     listing = git(acme_repo, "ls-tree", "-r", rebuilt).splitlines()
     assert sorted(line.split("\t")[1] for line in listing) == sorted(renamed)
+
+
+def test_a_repository_borrowing_objects_through_alternates_reads_and_writes(acme_repo, tmp_path):
+    """``git clone --shared`` keeps no objects of its own: every read goes through objects/info/alternates."""
+    with Store(acme_repo) as store:
+        snapshot = store.create_snapshot(ACME_ID, "64ee9a8b1e7f2a0011223399", "Before sharing").snapshot
+        exported = store.export_org(ACME_ID, fmt="json")[1]
+    shared = tmp_path / "shared.git"
+    git(tmp_path, "clone", "-q", "--bare", "--shared", str(acme_repo), str(shared))
+    git(shared, "fetch", "-q", "origin", "+refs/*:refs/*")  # gitsnap's refs too, not only branches and tags
+    assert (shared / "objects" / "info" / "alternates").is_file()
+    assert not list((shared / "objects" / "pack").glob("*.pack"))
+    with Store(shared) as store:
+        assert store.export_org(ACME_ID, fmt="json")[1] == exported
+        assert [s.id for s in store.list_snapshots().snapshots] == [snapshot.id]
+        created = store.create_prompt_version(LEASING_PROMPT_ID, text="Written beside borrowed objects.\n")
+        detail = store.show_prompt_version(LEASING_PROMPT_ID, created.version)
+    assert "Written beside borrowed objects." in json.dumps(detail.to_json())
+    git(shared, "fsck", "--strict")
