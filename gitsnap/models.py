@@ -187,10 +187,15 @@ def json_keys(cls: type) -> set[str]:
     return {key for _name, key, _omit in _json_fields(cls)}
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _json_value(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values: checked first, as a listing's --json meets thousands
+        return value
     if isinstance(value, Result):
         return value.to_json()
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return [_json_value(item) for item in value]
     if isinstance(value, dict):
         return {key: _json_value(item) for key, item in value.items()}
