@@ -178,6 +178,8 @@ def _cached_snapshot(store: GitStore, cache: TagCache, located: Located) -> OrgS
     return snapshot
 
 
+# A cached summary: OrgSnapshot's fields from id to source_user_name, the four counts, created_by_name,
+# created_at, commit (updated_at is created_at; the tag is the cache's key).
 _SUMMARY_TYPES = (str,) * 8 + (int,) * 4 + (str,) * 3
 
 

@@ -50,9 +50,9 @@ class TagCache:
     def save(self, listed: Collection[str]) -> None:
         """Write the cache for the tags ``listed`` (every tag of the group there is now; the rest are dropped),
         when that changes it."""
-        if not self.writable or not (self._added or len(self.entries) != len(listed)):
-            return
         entries = {tag: self.entries[tag] for tag in listed if tag in self.entries}
+        if not self.writable or not (self._added or len(entries) != len(self.entries)):
+            return  # nothing new, nothing dropped (a tag that cannot be read has no entry either way)
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             write_file(self.path, json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -149,3 +150,15 @@ def test_text_beyond_ascii_reads_back_from_the_cache_exactly(acme_repo):
     assert from_cache == from_tags
     assert (from_cache[0].name, from_cache[0].description) == (created.name, created.description) == \
         ("Ünïcode ✓", description)
+
+
+def test_a_listing_that_adds_and_drops_nothing_writes_nothing(acme_repo, snapshots):
+    written = cache_file(acme_repo).stat().st_mtime_ns
+    with Store(acme_repo) as store:
+        commit = store.git.refs.read(f"refs/heads/orgs/{ACME_ID}")
+        store.git.refs.swap(f"refs/tags/snapshots/{ACME_ID}/{'e' * 24}", None, commit)  # not a tag: unreadable
+        time.sleep(0.01)
+        for _ in range(2):
+            listed = store.list_snapshots()
+            assert len(listed.snapshots) == 3 and len(listed.unreadable) == 1
+    assert cache_file(acme_repo).stat().st_mtime_ns == written
