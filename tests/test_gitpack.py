@@ -123,6 +123,15 @@ def every_object(repo) -> list[str]:
     return listing.split()
 
 
+def assert_every_object_reads_as_git_shows_it(repo) -> None:
+    with Store(repo) as store:
+        for sha in every_object(repo):
+            kind, contents = store.git.objects.raw(sha)
+            assert contents == subprocess.run(["git", "--git-dir", str(repo), "cat-file",
+                                               {1: "commit", 2: "tree", 3: "blob", 4: "tag"}[kind], sha],
+                                              capture_output=True, check=True).stdout
+
+
 @pytest.mark.parametrize("offsets", [True, False], ids=["offset deltas", "ref deltas"])
 def test_the_pack_reader_reads_every_deltified_object_as_git_does(history, tmp_path, offsets):
     target = tmp_path / "target.git"
@@ -134,12 +143,7 @@ def test_the_pack_reader_reads_every_deltified_object_as_git_does(history, tmp_p
                    capture_output=True)
     assert (OFS_DELTA if offsets else REF_DELTA) in object_kinds(data)
     assert (REF_DELTA if offsets else OFS_DELTA) not in object_kinds(data)
-    with Store(target) as store:
-        for sha in every_object(target):
-            kind, contents = store.git.objects.raw(sha)
-            assert contents == subprocess.run(["git", "--git-dir", str(target), "cat-file",
-                                               {1: "commit", 2: "tree", 3: "blob", 4: "tag"}[kind], sha],
-                                              capture_output=True, check=True).stdout
+    assert_every_object_reads_as_git_shows_it(target)
 
 
 def test_the_readers_cache_of_bases_stays_within_its_budget_and_reads_stay_right(history):
@@ -218,12 +222,7 @@ def test_a_version_1_index_is_left_to_dulwich_and_every_object_reads_as_git_show
     (idx,) = (target / "objects" / "pack").glob("*.idx")
     with pytest.raises(ValueError, match="not a version 2 pack index"):
         gitpack.PackIndex(str(idx))
-    with Store(target) as store:
-        for sha in every_object(target):
-            kind, contents = store.git.objects.raw(sha)
-            assert contents == subprocess.run(["git", "--git-dir", str(target), "cat-file",
-                                               {1: "commit", 2: "tree", 3: "blob", 4: "tag"}[kind], sha],
-                                              capture_output=True, check=True).stdout
+    assert_every_object_reads_as_git_shows_it(target)
 
 
 @pytest.mark.parametrize("size", [0, 100], ids=["empty", "truncated"])
